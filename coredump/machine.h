@@ -1,0 +1,131 @@
+/*
+ * machine.h - "a machine at one instant": the model every reader produces
+ * and every writer and analyzer consumes.
+ *
+ *   readers (vmss2core/cpt_*.c, vmss2core/guestdump.c, coredump/elfcore_read.c)
+ *       -> struct machine ->
+ *   writers (coredump/elfcore_write.c) and, later, analyzers.
+ *
+ * Physical memory is a sorted list of non-overlapping runs.  A run is either
+ * backed by a byte range of an input file or reads as zeros.  Nothing is ever
+ * loaded into RAM: reads go through pread() on the backing file, so memory use
+ * does not grow with guest RAM size.  Addresses not covered by any run are
+ * holes; reading them is an error (CK_ERR_INPUT) naming the address.
+ *
+ * The machine owns the file descriptors it was given (machine_add_file) and
+ * closes them in machine_deinit().
+ */
+#ifndef COREKIT_MACHINE_H
+#define COREKIT_MACHINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+enum { MACHINE_PAGE_SIZE = 4096 };
+
+enum mem_run_kind { MEM_RUN_FILE, MEM_RUN_ZERO };
+
+struct mem_run {
+	uint64_t pa;		/* first guest-physical byte */
+	uint64_t len;		/* bytes, > 0 */
+	enum mem_run_kind kind;
+	int file;		/* index into machine.files (MEM_RUN_FILE) */
+	off_t off;		/* file offset of byte pa (MEM_RUN_FILE) */
+};
+
+struct machine_file {
+	char *path;
+	int fd;
+	off_t size;
+};
+
+/* x86-64 register slots, in hardware encoding order where there is one. */
+enum x86_gpr { X86_RAX, X86_RCX, X86_RDX, X86_RBX, X86_RSP, X86_RBP, X86_RSI, X86_RDI,
+	X86_R8, X86_R9, X86_R10, X86_R11, X86_R12, X86_R13, X86_R14, X86_R15, X86_NGPR };
+enum x86_seg { X86_ES, X86_CS, X86_SS, X86_DS, X86_FS, X86_GS, X86_LDTR, X86_TR, X86_NSEG };
+
+/* Bits of x86_regs.present: which registers the source actually provided. */
+enum x86_reg_present {
+	REG_GPR_FIRST = 0,			/* bit REG_GPR_FIRST + enum x86_gpr */
+	REG_RIP = 16, REG_RFLAGS = 17,
+	REG_CR0 = 18,				/* bit REG_CR0 + n for CRn, n = 0..4 */
+	REG_EFER = 23, REG_IDTR = 24, REG_GDTR = 25,
+	REG_SEL_FIRST = 26,			/* bit REG_SEL_FIRST + enum x86_seg */
+	REG_SEGBASE_FIRST = 34,			/* bit REG_SEGBASE_FIRST + enum x86_seg */
+	REG_NBITS = 42,
+};
+
+struct x86_regs {
+	uint64_t gpr[X86_NGPR];
+	uint64_t rip, rflags;
+	uint64_t cr[5];
+	uint64_t efer;
+	uint64_t idtr_base, gdtr_base;
+	uint32_t idtr_limit, gdtr_limit;
+	uint16_t sel[X86_NSEG];
+	uint64_t seg_base[X86_NSEG];
+	uint32_t seg_limit[X86_NSEG];	/* 0 when unknown */
+	uint32_t seg_flags[X86_NSEG];	/* QEMU-style descriptor flags, 0 when unknown */
+	uint64_t present;		/* bitmask of enum x86_reg_present */
+};
+
+static inline int x86_regs_has(const struct x86_regs *r, int bit)
+{
+	return (r->present >> bit) & 1;
+}
+
+/* What we know about the guest; every string may be NULL (unknown). */
+struct machine_meta {
+	char *source_format;	/* "vmss 0xbed2bed2", "debug.guest v4", "ELF core" */
+	char *product;		/* Checkpoint/ProductName */
+	char *version;		/* Checkpoint/VersionNumber */
+	char *vm_name;		/* displayName from the .vmx text */
+	char *guest_os;		/* guestOS from the .vmx text */
+	char *vmx_text;		/* embedded .vmx (Snapshot/cfgFile) */
+	uint64_t ram_bytes;	/* declared RAM size, 0 if unknown */
+	uint32_t declared_vcpus;
+	/* Filled by coredump/vmcoreinfo.c when a Linux kernel is found. */
+	char *vmcoreinfo;	/* VMCOREINFO text, CRASHTIME removed */
+	size_t vmcoreinfo_len;
+	uint64_t vmcoreinfo_pa;
+	char *kernel_banner;	/* "Linux version ..." line */
+};
+
+struct machine {
+	struct machine_file *files;
+	size_t nfiles;
+	struct mem_run *runs;	/* sorted by pa after machine_finish_runs() */
+	size_t nruns, runs_cap;
+	struct x86_regs *cpus;
+	size_t ncpus;
+	struct machine_meta meta;
+};
+
+void machine_init(struct machine *m);
+void machine_deinit(struct machine *m);
+
+/* Open PATH read-only and register it; *idx_ret is the file index for runs. */
+struct ck_error *machine_add_file(struct machine *m, const char *path, int *idx_ret);
+/* Append a run; runs may be added in any order. */
+struct ck_error *machine_add_run(struct machine *m, uint64_t pa, uint64_t len,
+				 enum mem_run_kind kind, int file, off_t off);
+/* Sort runs, refuse overlaps, check every file run lies inside its file. */
+struct ck_error *machine_finish_runs(struct machine *m);
+struct ck_error *machine_set_ncpus(struct machine *m, size_t n);
+
+/* The run containing pa, or NULL for a hole. */
+const struct mem_run *machine_find_run(const struct machine *m, uint64_t pa);
+/* Read len bytes of guest-physical memory; a hole anywhere is an error. */
+struct ck_error *machine_read_phys(const struct machine *m, uint64_t pa, void *buf, size_t len);
+/* Total bytes covered by runs. */
+uint64_t machine_ram_bytes(const struct machine *m);
+
+/* Register names for messages and --info, indexed by enum x86_reg_present bit. */
+const char *x86_reg_name(int bit);
+/* Comma-separated names of registers not in r->present ("" if none); static-free, caller frees. */
+char *x86_regs_missing(const struct x86_regs *r);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * format.h - input formats that produce a struct machine.
+ *
+ * Each reader is one ops struct, listed once in machine_formats[] (format.c).
+ * Adding a format = one new file exporting a `const struct machine_format`
+ * plus one line in that table.
+ *
+ * probe() looks only at the first bytes and the name: it says "not mine"
+ * (*mine_ret = 0) or "mine" (1) and never fails on malformed content; open()
+ * then reports malformed content as a CK_ERR_INPUT error naming the file,
+ * the offset and what was wrong.
+ */
+#ifndef COREKIT_FORMAT_H
+#define COREKIT_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "machine.h"
+
+enum { FORMAT_PROBE_BYTES = 4096 };
+
+struct machine_format {
+	const char *name;	/* "vmss", "debug.guest", "elf" */
+	/* head: the first min(file size, FORMAT_PROBE_BYTES) bytes of path. */
+	int (*probe)(const char *path, const uint8_t *head, size_t headlen);
+	/*
+	 * Fill the (machine_init'ed) m from path.  companion: the memory file
+	 * named on the command line (.vmem), or NULL to find it by name.
+	 * On error m may be partly filled; the caller machine_deinit()s it.
+	 */
+	struct ck_error *(*open)(const char *path, const char *companion, struct machine *m);
+};
+
+extern const struct machine_format vmss_format;		/* vmss2core/cpt_format.c */
+extern const struct machine_format guestdump_format;	/* vmss2core/guestdump.c */
+extern const struct machine_format elfcore_format;	/* coredump/elfcore_read.c */
+
+/* Probe path against every format and open it with the first that claims it. */
+struct ck_error *machine_open(const char *path, const char *companion, struct machine *m,
+			      const struct machine_format **fmt_ret);
+
+#endif

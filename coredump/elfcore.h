@@ -1,0 +1,38 @@
+/*
+ * elfcore.h - write a struct machine as an ELF vmcore (ET_CORE, EM_X86_64).
+ *
+ * Layout written (see docs/vmcore-layout.md):
+ *   PT_NOTE: per vCPU NT_PRSTATUS ("CORE", pr_pid = cpu + 1, user_regs_struct
+ *            order) and a QEMU CPU-state note ("QEMU", QEMUCPUState v1) so crash
+ *            computes KASLR unaided; NT_PRPSINFO; VMCOREINFO (if a kernel was found).
+ *   PT_LOAD: one physical load per RAM run (p_vaddr 0), plus, when a Linux
+ *            kernel was found, kdump-style virtual loads sharing the same file
+ *            data: the kernel image (0xffffffff80000000 + PA - phys_base) and the
+ *            direct map (page_offset_base + PA) for every run.
+ * Zero pages become holes in a sparse output file.  The output is written to a
+ * temporary file in the destination directory and renamed on success.
+ */
+#ifndef COREKIT_ELFCORE_H
+#define COREKIT_ELFCORE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "linux_kernel.h"
+#include "machine.h"
+
+/* Called now and then while copying; done/total in bytes of guest RAM. */
+typedef void elfcore_progress_fn(void *arg, uint64_t done, uint64_t total);
+
+struct elfcore_options {
+	const char *out_path;
+	int force;			/* overwrite an existing out_path */
+	elfcore_progress_fn *progress;	/* may be NULL */
+	void *progress_arg;
+};
+
+/* kernel may be NULL (or kernel->found == 0): physical PT_LOADs only. */
+struct ck_error *elfcore_write(const struct machine *m, const struct linux_kernel *kernel,
+			       const struct elfcore_options *opts);
+
+#endif

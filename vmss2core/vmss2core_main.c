@@ -1,0 +1,220 @@
+/*
+ * vmss2core - convert a VMware checkpoint (.vmss/.vmsn [+ .vmem], or
+ * debug.guest + debug.vmem) into a core file a debugger opens.
+ *
+ * Accepts VMware's invocation: vmss2core [-W|-W8|-N] file.vmss [file.vmem].
+ * This file is only the command line: parsing options, choosing the output,
+ * printing progress and the one-line error.  The work is in the libraries.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cpt_info.h"
+#include "elfcore.h"
+#include "format.h"
+#include "linux_kernel.h"
+#include "machine.h"
+#include "machine_info.h"
+
+static const char usage_text[] =
+"usage: vmss2core [options] FILE.vmss|FILE.vmsn|debug.guest [FILE.vmem]\n"
+"       vmss2core --info [--tags] FILE [FILE.vmem]\n"
+"\n"
+"Convert a VMware checkpoint (suspend state .vmss, snapshot .vmsn, with RAM\n"
+"embedded or in the sibling .vmem; or a debug.guest + debug.vmem guest dump)\n"
+"into a core file.  The .vmem is found by name; give it as the second\n"
+"argument when it lives elsewhere.  An ELF vmcore made by QEMU's\n"
+"dump-guest-memory (or by vmss2core) is accepted as input too.\n"
+"\n"
+"Output formats:\n"
+"  -N            Linux ELF vmcore, opened unaided by crash, drgn and gdb\n"
+"                (the default when a Linux kernel is found in guest RAM; an\n"
+"                undetected guest gets a physical-only ELF core and a warning)\n"
+"  -W, -W8       Windows MEMORY.DMP (not implemented yet: exits 2)\n"
+"\n"
+"Options:\n"
+"  -o FILE       write the core to FILE (default: vmss.core)\n"
+"  -f            overwrite FILE if it exists\n"
+"  -q            no progress output (progress is shown only on a terminal)\n"
+"  --info        describe the input instead of converting: format, metadata,\n"
+"                memory regions, vCPU registers (and which are missing), the\n"
+"                detected guest kernel; with a checkpoint also its groups\n"
+"  --tags        with --info: list every tag of the checkpoint\n"
+"  -h, --help    this text\n"
+"  -V, --version print the version\n"
+"\n"
+"Opening the result:\n"
+"  crash VMLINUX vmss.core      drgn -c vmss.core      gdb -c vmss.core\n"
+"\n"
+"Exit status: 0 ok, 1 usage error, 2 bad or unsupported input,\n"
+"3 system error (I/O, no space).  Output is written to a temporary file and\n"
+"renamed, so a failed run leaves nothing behind.\n";
+
+enum out_format { OUT_DEFAULT, OUT_LINUX, OUT_WINDOWS };
+
+struct options {
+	enum out_format format;
+	const char *out_path;
+	int force, quiet, info, tags;
+	const char *input, *companion;
+};
+
+struct progress {
+	int enabled;
+	struct timespec start;
+	int last_pct;
+};
+
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void show_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct progress *p = arg;
+	if (!p->enabled || total == 0)
+		return;
+	int pct = (int)(done * 100 / total);
+	if (pct == p->last_pct && done != total)
+		return;
+	p->last_pct = pct;
+	double t = elapsed(&p->start);
+	double mbs = t > 0 ? (double)done / 1048576.0 / t : 0;
+	double eta = mbs > 0 ? (double)(total - done) / 1048576.0 / mbs : 0;
+	fprintf(stderr, "\rvmss2core: %3d%%  %8.1f MB/s  ETA %4.0f s ", pct, mbs, eta);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+/* Returns 0 to go on, or an exit status. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "info", no_argument, NULL, 'I' },
+		{ "tags", no_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	memset(o, 0, sizeof(*o));
+	/* VMware spells "-W8" as one option; getopt would read it as -W then -8. */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-W8") == 0)
+			argv[i] = (char *)"-W";
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":NWo:fqhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'N': o->format = OUT_LINUX; break;
+		case 'W': o->format = OUT_WINDOWS; break;
+		case 'o': o->out_path = optarg; break;
+		case 'f': o->force = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'I': o->info = 1; break;
+		case 'T': o->tags = 1; break;
+		case 'h': fputs(usage_text, stdout); return -1;
+		case 'V': printf("vmss2core (corekit) %s\n", COREKIT_VERSION); return -1;
+		case ':':
+			fprintf(stderr, "vmss2core: option -%c needs an argument (try --help)\n", optopt);
+			return 1;
+		default:
+			if (optopt)
+				fprintf(stderr, "vmss2core: unknown option -%c (try --help)\n", optopt);
+			else
+				fprintf(stderr, "vmss2core: unknown option %s (try --help)\n", argv[optind - 1]);
+			return 1;
+		}
+	}
+	int nargs = argc - optind;
+	if (nargs < 1 || nargs > 2) {
+		fprintf(stderr, "vmss2core: expected FILE.vmss [FILE.vmem] (try --help)\n");
+		return 1;
+	}
+	if (o->tags && !o->info) {
+		fprintf(stderr, "vmss2core: --tags goes with --info (try --help)\n");
+		return 1;
+	}
+	o->input = argv[optind];
+	o->companion = nargs == 2 ? argv[optind + 1] : NULL;
+	if (!o->out_path)
+		o->out_path = "vmss.core";
+	return 0;
+}
+
+static int fail(struct ck_error *err)
+{
+	int status = err->kind;
+	fprintf(stderr, "vmss2core: %s\n", err->msg);
+	ck_error_destroy(err);
+	return status;
+}
+
+static int run(const struct options *o)
+{
+	struct machine m;
+	struct linux_kernel k;
+	const struct machine_format *fmt = NULL;
+	struct ck_error *err;
+	int status = 0;
+
+	if (o->format == OUT_WINDOWS && !o->info) {
+		fprintf(stderr, "vmss2core: Windows output (-W, -W8) is not implemented yet\n");
+		return CK_ERR_INPUT;
+	}
+	machine_init(&m);
+	memset(&k, 0, sizeof(k));
+	err = machine_open(o->input, o->companion, &m, &fmt);
+	if (!err)
+		err = linux_kernel_detect(&m, &k);
+	if (err) {
+		status = fail(err);
+		goto out;
+	}
+	if (o->info) {
+		machine_info_print(stdout, &m, fmt, &k);
+		if (fmt == &vmss_format) {
+			err = cpt_info_print(stdout, o->input, o->tags);
+			if (err)
+				status = fail(err);
+		}
+		goto out;
+	}
+	if (!k.found)
+		fprintf(stderr, "vmss2core: warning: no Linux kernel found in guest memory; "
+			"writing a physical-only ELF core (crash and drgn need a kernel)\n");
+	struct progress prog = { .enabled = !o->quiet && isatty(STDERR_FILENO), .last_pct = -1 };
+	clock_gettime(CLOCK_MONOTONIC, &prog.start);
+	struct elfcore_options eo = {
+		.out_path = o->out_path, .force = o->force,
+		.progress = show_progress, .progress_arg = &prog,
+	};
+	err = elfcore_write(&m, k.found ? &k : NULL, &eo);
+	if (err) {
+		status = fail(err);
+		goto out;
+	}
+	if (!o->quiet)
+		fprintf(stderr, "vmss2core: wrote %s (%s guest, %zu vCPUs, %" PRIu64 " MiB RAM)\n",
+			o->out_path, k.found ? k.osrelease : "unknown", m.ncpus,
+			machine_ram_bytes(&m) >> 20);
+out:
+	machine_deinit(&m);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	int rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	return run(&o);
+}

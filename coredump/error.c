@@ -1,5 +1,7 @@
 /* error.c - construction and destruction of struct ck_error. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "error.h"
 
 #include <stdio.h>

@@ -1,5 +1,7 @@
 /* machine.c - the machine model: files, physical memory runs, vCPUs. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "machine.h"
 
 #include <errno.h>

@@ -1,0 +1,35 @@
+/* cpt_format.c - vmss_format: VMware .vmss/.vmsn (+ .vmem) into a struct machine. */
+#include "cpt_load.h"
+#include "format.h"
+
+static int vmss_probe(const char *path, const uint8_t *head, size_t headlen)
+{
+	(void)path;
+	if (headlen < 4)
+		return 0;
+	uint32_t magic = (uint32_t)head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 |
+			 (uint32_t)head[3] << 24;
+	return cpt_magic_known(magic);
+}
+
+static struct ck_error *vmss_open(const char *path, const char *companion, struct machine *m)
+{
+	struct cpt_file *f;
+	struct cpt_memory mem;
+	struct ck_error *err = cpt_create(path, &f);
+	if (err)
+		return err;
+	if (!(err = cpt_meta_load(f, m)) && !(err = cpt_cpu_load(f, m)) &&
+	    !(err = cpt_memory_layout(f, companion, &mem))) {
+		err = cpt_memory_add_runs(&mem, m);
+		cpt_memory_fini(&mem);
+	}
+	cpt_destroy(f);
+	return err;
+}
+
+const struct machine_format vmss_format = {
+	.name = "vmss",
+	.probe = vmss_probe,
+	.open = vmss_open,
+};

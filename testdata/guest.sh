@@ -171,7 +171,7 @@ t_end_dump=$(date +%s)
 python3 "$G/guesttool.py" verify "$WORK/qemu.elf" "$WORK/ram.layout" >&2 ||
 	die "ram-*.raw differ from qemu.elf"
 chmod 644 "$WORK/qemu.elf"
-fallocate --dig-holes "$WORK"/ram-*.raw "$WORK/qemu.elf" 2>/dev/null || true
+for f in "$WORK"/ram-*.raw "$WORK/qemu.elf"; do fallocate --dig-holes "$f" 2>/dev/null || true; done
 rm -f "$WORK/initramfs.cpio.gz" "$WORK/dump.out" "$WORK/kmod.log"
 {
 	echo "kver=$KVER"

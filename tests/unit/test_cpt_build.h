@@ -31,7 +31,7 @@ struct cb {
 	size_t gstart;
 };
 
-static void cb_reserve(struct cb *b, size_t n)
+static __attribute__((unused)) void cb_reserve(struct cb *b, size_t n)
 {
 	if (b->len + n <= b->cap)
 		return;
@@ -45,7 +45,7 @@ static void cb_reserve(struct cb *b, size_t n)
 	b->cap = c;
 }
 
-static size_t cb_bytes(struct cb *b, const void *p, size_t n)
+static __attribute__((unused)) size_t cb_bytes(struct cb *b, const void *p, size_t n)
 {
 	cb_reserve(b, n);
 	size_t at = b->len;
@@ -55,7 +55,7 @@ static size_t cb_bytes(struct cb *b, const void *p, size_t n)
 	return at;
 }
 
-static size_t cb_le(struct cb *b, uint64_t v, size_t n)
+static __attribute__((unused)) size_t cb_le(struct cb *b, uint64_t v, size_t n)
 {
 	uint8_t t[8];
 	for (size_t i = 0; i < n; i++)
@@ -63,13 +63,21 @@ static size_t cb_le(struct cb *b, uint64_t v, size_t n)
 	return cb_bytes(b, t, n);
 }
 
-static void cb_put_le(struct cb *b, size_t at, uint64_t v, size_t n)
+static __attribute__((unused)) void cb_put_le(struct cb *b, size_t at, uint64_t v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		b->buf[at + i] = (uint8_t)(v >> (8 * i));
 }
 
-static void cb_begin(struct cb *b, uint32_t magic, int ngroups)
+static __attribute__((unused)) uint64_t le_read(const struct cb *b, size_t at)
+{
+	uint64_t v = 0;
+	for (size_t i = 8; i > 0; i--)
+		v = v << 8 | b->buf[at + i - 1];
+	return v;
+}
+
+static __attribute__((unused)) void cb_begin(struct cb *b, uint32_t magic, int ngroups)
 {
 	memset(b, 0, sizeof(*b));
 	b->width = (magic & 0xf) == 0 ? 4 : 8;
@@ -84,7 +92,7 @@ static void cb_begin(struct cb *b, uint32_t magic, int ngroups)
 }
 
 /* Start the next group; returns the offset of its descriptor. */
-static size_t cb_group(struct cb *b, const char *name)
+static __attribute__((unused)) size_t cb_group(struct cb *b, const char *name)
 {
 	b->cur++;
 	size_t d = 12 + 80u * (size_t)b->cur;
@@ -94,7 +102,7 @@ static size_t cb_group(struct cb *b, const char *name)
 	return d;
 }
 
-static void cb_group_end(struct cb *b)
+static __attribute__((unused)) void cb_group_end(struct cb *b)
 {
 	cb_le(b, 0, 2);
 	size_t d = 12 + 80u * (size_t)b->cur;
@@ -102,7 +110,7 @@ static void cb_group_end(struct cb *b)
 	cb_put_le(b, d + 72, b->len - b->gstart, 8);
 }
 
-static size_t cb_head(struct cb *b, const char *name, int nidx, const uint32_t *idx, int code)
+static __attribute__((unused)) size_t cb_head(struct cb *b, const char *name, int nidx, const uint32_t *idx, int code)
 {
 	size_t nl = strlen(name);
 	size_t at = cb_le(b, (uint64_t)(code | nidx << 6) | (uint64_t)nl << 8, 2);
@@ -113,7 +121,7 @@ static size_t cb_head(struct cb *b, const char *name, int nidx, const uint32_t *
 }
 
 /* Inline value of n (0..61) bytes; returns the tag head offset. */
-static size_t cb_tag(struct cb *b, const char *name, int nidx, const uint32_t *idx,
+static __attribute__((unused)) size_t cb_tag(struct cb *b, const char *name, int nidx, const uint32_t *idx,
 		     const void *val, size_t n)
 {
 	size_t at = cb_head(b, name, nidx, idx, (int)n);
@@ -122,7 +130,7 @@ static size_t cb_tag(struct cb *b, const char *name, int nidx, const uint32_t *i
 }
 
 /* Inline little-endian integer of n bytes. */
-static size_t cb_u(struct cb *b, const char *name, int nidx, const uint32_t *idx, uint64_t v,
+static __attribute__((unused)) size_t cb_u(struct cb *b, const char *name, int nidx, const uint32_t *idx, uint64_t v,
 		   size_t n)
 {
 	size_t at = cb_head(b, name, nidx, idx, (int)n);
@@ -134,7 +142,7 @@ static size_t cb_u(struct cb *b, const char *name, int nidx, const uint32_t *idx
  * Block form (code 62 or 63): disk/mem sizes, pad bytes, then disk bytes of
  * data (NULL data = zeros).  *data_off (may be NULL) gets the data offset.
  */
-static size_t cb_block(struct cb *b, const char *name, int nidx, const uint32_t *idx, int code,
+static __attribute__((unused)) size_t cb_block(struct cb *b, const char *name, int nidx, const uint32_t *idx, int code,
 		       const void *data, uint64_t disk, uint64_t mem, uint16_t pad, size_t *data_off)
 {
 	size_t at = cb_head(b, name, nidx, idx, code);
@@ -156,7 +164,7 @@ static size_t cb_block(struct cb *b, const char *name, int nidx, const uint32_t 
 }
 
 /* A plain block whose padding aligns its data to `align` bytes. */
-static size_t cb_block_aligned(struct cb *b, const char *name, int nidx, const uint32_t *idx,
+static __attribute__((unused)) size_t cb_block_aligned(struct cb *b, const char *name, int nidx, const uint32_t *idx,
 			       const void *data, uint64_t n, size_t align, size_t *data_off)
 {
 	size_t hdr = 2 + strlen(name) + 4u * (size_t)nidx + 2u * (size_t)b->width + 2;
@@ -165,7 +173,7 @@ static size_t cb_block_aligned(struct cb *b, const char *name, int nidx, const u
 	return cb_block(b, name, nidx, idx, 63, data, n, n, (uint16_t)pad, data_off);
 }
 
-static int write_file(const char *path, const void *p, size_t n)
+static __attribute__((unused)) int write_file(const char *path, const void *p, size_t n)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
@@ -175,19 +183,19 @@ static int write_file(const char *path, const void *p, size_t n)
 	return w == (ssize_t)n ? 0 : -1;
 }
 
-static int cb_write(const struct cb *b, const char *path)
+static __attribute__((unused)) int cb_write(const struct cb *b, const char *path)
 {
 	return write_file(path, b->buf, b->len);
 }
 
-static void cb_free(struct cb *b)
+static __attribute__((unused)) void cb_free(struct cb *b)
 {
 	free(b->buf);
 	memset(b, 0, sizeof(*b));
 }
 
 /* RAM pattern: every 8-byte word of blob page p holds (p << 16 | word index). */
-static uint8_t *ram_pattern(uint64_t pages)
+static __attribute__((unused)) uint8_t *ram_pattern(uint64_t pages)
 {
 	uint8_t *r = malloc(pages * 4096);
 	for (uint64_t p = 0; p < pages; p++)
@@ -198,9 +206,9 @@ static uint8_t *ram_pattern(uint64_t pages)
 	return r;
 }
 
-static char tmpdir_path[256];
+static __attribute__((unused)) char tmpdir_path[256];
 
-static const char *tmp_init(void)
+static __attribute__((unused)) const char *tmp_init(void)
 {
 	snprintf(tmpdir_path, sizeof(tmpdir_path), "/tmp/test_cpt.XXXXXX");
 	if (!mkdtemp(tmpdir_path))
@@ -208,7 +216,7 @@ static const char *tmp_init(void)
 	return tmpdir_path;
 }
 
-static void tmp_cleanup(void)
+static __attribute__((unused)) void tmp_cleanup(void)
 {
 	DIR *d = opendir(tmpdir_path);
 	if (!d)
@@ -225,7 +233,7 @@ static void tmp_cleanup(void)
 }
 
 /* tmpdir/name in a static rotating buffer. */
-static const char *tmp_file(const char *name)
+static __attribute__((unused)) const char *tmp_file(const char *name)
 {
 	static char bufs[4][512];
 	static int k;
@@ -239,7 +247,7 @@ static const char *tmp_file(const char *name)
 #ifndef TEST_CPT_BUILD_STD
 #define TEST_CPT_BUILD_STD
 /* The value the standard cpu group gives register slot `slot` of vCPU c. */
-static uint64_t reg_val(uint32_t c, int slot)
+static __attribute__((unused)) uint64_t reg_val(uint32_t c, int slot)
 {
 	return (uint64_t)(c + 1) << 40 | (uint64_t)slot << 8 | 0xaa;
 }
@@ -247,11 +255,11 @@ static uint64_t reg_val(uint32_t c, int slot)
 enum { SLOT_RIP = 16, SLOT_RFLAGS = 17, SLOT_CR = 18, SLOT_EFER = 23, SLOT_IDTR = 24,
 	SLOT_GDTR = 25, SLOT_SEL = 26, SLOT_BASE = 34 };
 
-static const char *const std_gpr[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+static __attribute__((unused)) const char *const std_gpr[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
 	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
 
 /* A complete, scalar-tag cpu group body (the caller opens and closes the group). */
-static void cb_cpu_body(struct cb *b, uint32_t ncpu)
+static __attribute__((unused)) void cb_cpu_body(struct cb *b, uint32_t ncpu)
 {
 	cb_u(b, "cpu:numVCPUs", 0, NULL, ncpu, 4);
 	for (uint32_t c = 0; c < ncpu; c++) {
@@ -276,14 +284,14 @@ static void cb_cpu_body(struct cb *b, uint32_t ncpu)
 	}
 }
 
-static const char std_vmx[] =
+static __attribute__((unused)) const char std_vmx[] =
 	".encoding = \"UTF-8\"\n"
 	"config.version = \"8\"\n"
 	"displayName = \"test |22vm|22\"\n"
 	"guestOS = \"other5xlinux-64\"\n";
 
 /* Checkpoint group body: product, version, memSize (MiB), Platform 1. */
-static void cb_checkpoint_body(struct cb *b, uint64_t mem_mib)
+static __attribute__((unused)) void cb_checkpoint_body(struct cb *b, uint64_t mem_mib)
 {
 	char product[256] = "VMware ESX", version[256] = "4.1.0";
 	cb_u(b, "fileversion", 0, NULL, 0xa, 4);
@@ -298,7 +306,7 @@ static void cb_checkpoint_body(struct cb *b, uint64_t mem_mib)
  * regs: nreg triples {ppn, pagenum, pages}; nreg < 0 = no regionsCount tag.
  * blob_pages of patterned RAM go into `Memory` when embed, else to vmem_path.
  */
-static void build_std(struct cb *b, uint32_t magic, uint32_t ncpu, int embed, int nreg,
+static __attribute__((unused)) void build_std(struct cb *b, uint32_t magic, uint32_t ncpu, int embed, int nreg,
 		      const uint64_t (*regs)[3], uint64_t blob_pages, const char *vmem_path)
 {
 	cb_begin(b, magic, 4);

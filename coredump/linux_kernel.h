@@ -22,6 +22,8 @@ struct linux_kernel {
 	uint64_t swapper_pg_dir;	/* SYMBOL(swapper_pg_dir) */
 	int pgtable_l5;			/* NUMBER(pgtable_l5_enabled) */
 	int cpu;			/* vCPU whose CR3 was used, -1 if none */
+	/* Physical extent of the kernel image mapping (_text.._end, 2 MiB granular), 0 if unknown. */
+	uint64_t image_pa, image_len;
 };
 
 /*

@@ -1,0 +1,329 @@
+/*
+ * elfcore_read.c - read an x86-64 ELF vmcore into a struct machine.
+ *
+ * Accepts QEMU dump-guest-memory output (with or without -p, so PN_XNUM),
+ * kdump-style cores and corekit's own output.  Physical memory comes from
+ * the PT_LOADs' p_paddr: virtual aliases of the same physical range (the -p
+ * mappings, our kernel-image and direct-map loads) are taken once, the first
+ * time a physical byte is seen in address order.  p_filesz < p_memsz tails
+ * read as zeros.  vCPUs come from the NT_PRSTATUS ("CORE") notes and the
+ * "QEMU" CPU-state notes, matched by order; a VMCOREINFO note goes to meta.
+ */
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elfcore_notes.h"
+#include "format.h"
+#include "vmcoreinfo.h"
+
+enum {
+	MAX_PHDRS = 1 << 22,		/* 4M program headers: far above any real dump */
+	MAX_NOTES_BYTES = 64 << 20,
+	MAX_VMCOREINFO = 1 << 20,
+};
+
+static int elfcore_probe(const char *path, const uint8_t *head, size_t headlen)
+{
+	(void)path;
+	if (headlen < sizeof(Elf64_Ehdr) || memcmp(head, ELFMAG, SELFMAG) != 0)
+		return 0;
+	/* e_type at offset 16, little-endian for the LSB files we read. */
+	uint16_t type = head[EI_DATA] == ELFDATA2MSB ? (uint16_t)(head[16] << 8 | head[17])
+						     : (uint16_t)(head[17] << 8 | head[16]);
+	return type == ET_CORE;
+}
+
+struct load {
+	uint64_t paddr, filesz, memsz, off;
+	size_t index;
+};
+
+static int load_cmp(const void *a, const void *b)
+{
+	const struct load *x = a, *y = b;
+	if (x->paddr != y->paddr)
+		return x->paddr < y->paddr ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static struct ck_error *libelf_error(const char *path, const char *what)
+{
+	return ck_error_create(CK_ERR_INPUT, "%s: %s: %s", path, what, elf_errmsg(-1));
+}
+
+/* Bytes of a note descriptor as little-endian integers. */
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void set_bit(struct x86_regs *r, int bit)
+{
+	r->present |= 1ULL << bit;
+}
+
+static void parse_prstatus(const uint8_t *d, struct x86_regs *r)
+{
+	const uint8_t *g = d + ELFCORE_PRSTATUS_REGS_OFF;
+	for (int i = 0; i < ELFCORE_NREG; i++) {
+		uint64_t v = le64(g + 8 * i);
+		int slot = elfcore_user_regs_order[i];
+		if (slot >= 0) {
+			r->gpr[slot] = v;
+			set_bit(r, REG_GPR_FIRST + slot);
+			continue;
+		}
+		switch (slot) {
+		case ELFCORE_UREG_RIP: r->rip = v; set_bit(r, REG_RIP); break;
+		case ELFCORE_UREG_EFLAGS: r->rflags = v; set_bit(r, REG_RFLAGS); break;
+		case ELFCORE_UREG_CS: r->sel[X86_CS] = (uint16_t)v; set_bit(r, REG_SEL_FIRST + X86_CS); break;
+		case ELFCORE_UREG_SS: r->sel[X86_SS] = (uint16_t)v; set_bit(r, REG_SEL_FIRST + X86_SS); break;
+		case ELFCORE_UREG_DS: r->sel[X86_DS] = (uint16_t)v; set_bit(r, REG_SEL_FIRST + X86_DS); break;
+		case ELFCORE_UREG_ES: r->sel[X86_ES] = (uint16_t)v; set_bit(r, REG_SEL_FIRST + X86_ES); break;
+		case ELFCORE_UREG_FS: r->sel[X86_FS] = (uint16_t)v; set_bit(r, REG_SEL_FIRST + X86_FS); break;
+		case ELFCORE_UREG_GS: r->sel[X86_GS] = (uint16_t)v; set_bit(r, REG_SEL_FIRST + X86_GS); break;
+		case ELFCORE_UREG_FS_BASE:
+			r->seg_base[X86_FS] = v;
+			set_bit(r, REG_SEGBASE_FIRST + X86_FS);
+			break;
+		case ELFCORE_UREG_GS_BASE:
+			r->seg_base[X86_GS] = v;
+			set_bit(r, REG_SEGBASE_FIRST + X86_GS);
+			break;
+		default: break;	/* orig_rax */
+		}
+	}
+}
+
+static void parse_qemu_segment(const uint8_t *s, struct x86_regs *r, int seg)
+{
+	r->sel[seg] = (uint16_t)le32(s + QEMU_SEG_SELECTOR);
+	r->seg_limit[seg] = le32(s + QEMU_SEG_LIMIT);
+	r->seg_flags[seg] = le32(s + QEMU_SEG_FLAGS);
+	r->seg_base[seg] = le64(s + QEMU_SEG_BASE);
+	set_bit(r, REG_SEL_FIRST + seg);
+	set_bit(r, REG_SEGBASE_FIRST + seg);
+}
+
+static void parse_qemu_state(const uint8_t *d, struct x86_regs *r)
+{
+	for (int i = 0; i < 16; i++) {
+		r->gpr[qemu_gpr_order[i]] = le64(d + QEMU_CPU_RAX + 8 * i);
+		set_bit(r, REG_GPR_FIRST + qemu_gpr_order[i]);
+	}
+	r->rip = le64(d + QEMU_CPU_RIP);
+	r->rflags = le64(d + QEMU_CPU_RFLAGS);
+	set_bit(r, REG_RIP);
+	set_bit(r, REG_RFLAGS);
+	for (int i = 0; i < 8; i++)
+		parse_qemu_segment(d + QEMU_CPU_SEGS + QEMU_SEG_SIZE * i, r, qemu_seg_order[i]);
+	const uint8_t *gdt = d + QEMU_CPU_SEGS + QEMU_SEG_SIZE * 8, *idt = gdt + QEMU_SEG_SIZE;
+	r->gdtr_limit = le32(gdt + QEMU_SEG_LIMIT);
+	r->gdtr_base = le64(gdt + QEMU_SEG_BASE);
+	r->idtr_limit = le32(idt + QEMU_SEG_LIMIT);
+	r->idtr_base = le64(idt + QEMU_SEG_BASE);
+	set_bit(r, REG_GDTR);
+	set_bit(r, REG_IDTR);
+	for (int i = 0; i < 5; i++) {
+		r->cr[i] = le64(d + QEMU_CPU_CR + 8 * i);
+		if (i != 1)
+			set_bit(r, REG_CR0 + i);
+	}
+}
+
+struct notes {
+	size_t nprstatus, nqemu;
+};
+
+/* Walk every note of every PT_NOTE; with m == NULL only count vCPUs. */
+static struct ck_error *walk_notes(Elf *elf, const char *path, size_t phnum, struct notes *cnt,
+				   struct machine *m)
+{
+	size_t iprs = 0, iqemu = 0;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph))
+			return libelf_error(path, "reading program header");
+		if (ph.p_type != PT_NOTE || ph.p_filesz == 0)
+			continue;
+		if (ph.p_filesz > MAX_NOTES_BYTES)
+			return ck_error_at(path, ph.p_offset, "PT_NOTE of %" PRIu64 " bytes is too large",
+					   (uint64_t)ph.p_filesz);
+		Elf_Data *data = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+		if (!data)
+			return ck_error_at(path, ph.p_offset, "unreadable PT_NOTE: %s", elf_errmsg(-1));
+		size_t off = 0, name_off, desc_off;
+		GElf_Nhdr nh;
+		while (off < data->d_size) {
+			size_t next = gelf_getnote(data, off, &nh, &name_off, &desc_off);
+			if (next == 0)
+				return ck_error_at(path, ph.p_offset + off, "malformed note");
+			const char *name = (const char *)data->d_buf + name_off;
+			const uint8_t *desc = (const uint8_t *)data->d_buf + desc_off;
+			uint64_t at = ph.p_offset + desc_off;
+			if (nh.n_namesz == 5 && memcmp(name, "CORE", 5) == 0 && nh.n_type == NT_PRSTATUS) {
+				if (nh.n_descsz < ELFCORE_PRSTATUS_SIZE)
+					return ck_error_at(path, at, "NT_PRSTATUS of %u bytes, expected %d",
+							   nh.n_descsz, ELFCORE_PRSTATUS_SIZE);
+				if (m)
+					parse_prstatus(desc, &m->cpus[iprs]);
+				iprs++;
+			} else if (nh.n_namesz == 5 && memcmp(name, "QEMU", 5) == 0 && nh.n_type == 0) {
+				if (nh.n_descsz < QEMU_CPU_STATE_V1_MIN || le32(desc) != 1)
+					return ck_error_at(path, at, "QEMU CPU state of %u bytes, version %u;"
+							   " expected version 1, at least %d bytes",
+							   nh.n_descsz, nh.n_descsz >= 4 ? le32(desc) : 0,
+							   QEMU_CPU_STATE_V1_MIN);
+				if (m)
+					parse_qemu_state(desc, &m->cpus[iqemu]);
+				iqemu++;
+			} else if (m && nh.n_namesz == 11 && memcmp(name, "VMCOREINFO", 11) == 0 &&
+				   nh.n_descsz > 0) {
+				if (nh.n_descsz > MAX_VMCOREINFO)
+					return ck_error_at(path, at, "VMCOREINFO note of %u bytes is too large",
+							   nh.n_descsz);
+				size_t len = strnlen((const char *)desc, nh.n_descsz);
+				char *text = strndup((const char *)desc, len);
+				if (!text)
+					return &ck_enomem;
+				free(m->meta.vmcoreinfo);
+				m->meta.vmcoreinfo_len = vmcoreinfo_strip_crashtime(text, len);
+				text[m->meta.vmcoreinfo_len] = 0;
+				m->meta.vmcoreinfo = text;
+			}
+			off = next;
+		}
+	}
+	cnt->nprstatus = iprs;
+	cnt->nqemu = iqemu;
+	return NULL;
+}
+
+/* Physical runs from PT_LOADs, each physical byte once (first load in paddr order). */
+static struct ck_error *add_loads(Elf *elf, const char *path, int file, off_t fsize, size_t phnum,
+				  GElf_Ehdr *eh, struct machine *m, int *vmcore_like)
+{
+	size_t nload = 0;
+	struct load *loads = calloc(phnum ? phnum : 1, sizeof(*loads));
+	if (!loads)
+		return &ck_enomem;
+	struct ck_error *err = NULL;
+	int nonzero_paddr = 0;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph)) {
+			err = libelf_error(path, "reading program header");
+			goto out;
+		}
+		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+			continue;
+		uint64_t at = eh->e_phoff + (uint64_t)i * eh->e_phentsize;
+		if (ph.p_filesz > ph.p_memsz || ph.p_offset > (uint64_t)fsize ||
+		    ph.p_filesz > (uint64_t)fsize - ph.p_offset) {
+			err = ck_error_at(path, at, "PT_LOAD %zu (paddr 0x%" PRIx64 ", file 0x%" PRIx64
+					  "+0x%" PRIx64 ") runs past end of file (size 0x%llx)", i,
+					  (uint64_t)ph.p_paddr, (uint64_t)ph.p_offset, (uint64_t)ph.p_filesz,
+					  (unsigned long long)fsize);
+			goto out;
+		}
+		if (ph.p_paddr + ph.p_memsz < ph.p_paddr) {
+			err = ck_error_at(path, at, "PT_LOAD %zu wraps the physical address space", i);
+			goto out;
+		}
+		nonzero_paddr |= ph.p_paddr != 0;
+		loads[nload++] = (struct load){ ph.p_paddr, ph.p_filesz, ph.p_memsz, ph.p_offset, i };
+	}
+	*vmcore_like = nonzero_paddr || nload <= 1;
+	qsort(loads, nload, sizeof(*loads), load_cmp);
+	uint64_t covered = 0;	/* physical bytes below this are taken */
+	int any = 0;
+	for (size_t i = 0; i < nload; i++) {
+		const struct load *l = &loads[i];
+		uint64_t start = l->paddr, end = l->paddr + l->memsz;
+		if (any && start < covered)
+			start = covered;
+		if (start >= end)
+			continue;
+		uint64_t fend = l->paddr + l->filesz;
+		if (start < fend &&
+		    (err = machine_add_run(m, start, fend - start, MEM_RUN_FILE, file,
+					   (off_t)(l->off + (start - l->paddr)))))
+			goto out;
+		uint64_t zstart = start > fend ? start : fend;
+		if (zstart < end && (err = machine_add_run(m, zstart, end - zstart, MEM_RUN_ZERO, -1, 0)))
+			goto out;
+		covered = end;
+		any = 1;
+	}
+out:
+	free(loads);
+	return err;
+}
+
+static struct ck_error *elfcore_open(const char *path, const char *companion, struct machine *m)
+{
+	(void)companion;
+	int file;
+	struct ck_error *err = machine_add_file(m, path, &file);
+	if (err)
+		return err;
+	const struct machine_file *mf = &m->files[file];
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return ck_error_create(CK_ERR_SYSTEM, "libelf: %s", elf_errmsg(-1));
+	Elf *elf = elf_begin(mf->fd, ELF_C_READ, NULL);
+	if (!elf)
+		return libelf_error(path, "not an ELF file");
+	GElf_Ehdr eh;
+	size_t phnum;
+	struct notes cnt;
+	int vmcore_like = 1;
+	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
+		err = libelf_error(path, "not an ELF file");
+	} else if (gelf_getclass(elf) != ELFCLASS64 || eh.e_machine != EM_X86_64) {
+		err = ck_error_at(path, 0, "ELF core for machine %u class %d; only x86-64 (EM_X86_64,"
+				  " ELFCLASS64) is supported", eh.e_machine, gelf_getclass(elf));
+	} else if (eh.e_type != ET_CORE) {
+		err = ck_error_at(path, 0x10, "ELF type %u is not ET_CORE", eh.e_type);
+	} else if (elf_getphdrnum(elf, &phnum) != 0) {
+		err = libelf_error(path, "reading the program header count");
+	} else if (phnum > MAX_PHDRS) {
+		err = ck_error_at(path, 0x38, "%zu program headers is more than the %d supported",
+				  phnum, MAX_PHDRS);
+	} else if (!(err = walk_notes(elf, path, phnum, &cnt, NULL)) &&
+		   !(err = machine_set_ncpus(m, cnt.nprstatus > cnt.nqemu ? cnt.nprstatus : cnt.nqemu)) &&
+		   !(err = walk_notes(elf, path, phnum, &cnt, m)) &&
+		   !(err = add_loads(elf, path, file, mf->size, phnum, &eh, m, &vmcore_like))) {
+		if (!vmcore_like && !cnt.nqemu && !m->meta.vmcoreinfo)
+			err = ck_error_at(path, 0, "every PT_LOAD has physical address 0: a process core,"
+					  " not a VM memory dump");
+		else
+			err = machine_finish_runs(m);
+	}
+	elf_end(elf);
+	if (err)
+		return err;
+	if (m->nruns == 0)
+		return ck_error_at(path, 0, "no PT_LOAD segments: no memory in this core");
+	m->meta.source_format = strdup(cnt.nqemu ? "ELF core (QEMU dump-guest-memory)" : "ELF core");
+	if (!m->meta.source_format)
+		return &ck_enomem;
+	m->meta.ram_bytes = machine_ram_bytes(m);
+	m->meta.declared_vcpus = (uint32_t)m->ncpus;
+	return NULL;
+}
+
+const struct machine_format elfcore_format = {
+	.name = "elf",
+	.probe = elfcore_probe,
+	.open = elfcore_open,
+};

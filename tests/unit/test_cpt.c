@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cpt.h"
+#include "cpt_info.h"
 #include "cpt_load.h"
 #include "format.h"
 #include "machine.h"
@@ -471,6 +472,44 @@ static void test_cpu_forms(struct unit *u)
 	UNIT_END(u);
 }
 
+static void test_info(struct unit *u)
+{
+	UNIT_BEGIN(u, "info_groups_regions_tags");
+	static const uint64_t regs[3][3] = { { 0, 0, 2 }, { 0x100, 2, 1 }, { 0x200, 3, 1 } };
+	struct cb b;
+	build_std(&b, 0xbad1bad1, 2, 1, 3, regs, 4, NULL);
+	const char *p = tmp_file("info.vmss");
+	cb_write(&b, p);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	struct ck_error *err = cpt_info_print(out, p, 1);
+	fclose(out);
+	CHECK(u, err == NULL && text);
+	if (text) {
+		CHECK(u, strstr(text, "magic          0xbad1bad1 (8-byte block sizes)"));
+		CHECK(u, strstr(text, "4 groups"));
+		CHECK(u, strstr(text, "    cpu  offset 0x"));
+		CHECK(u, strstr(text, "3 regions:"));
+		CHECK(u, strstr(text, "[1] PA 0x100000-0x101000 <- memory offset 0x2000 (1 pages)"));
+		CHECK(u, strstr(text, "cpu/CR64[1][3]  = 0x200000015aa"));
+		CHECK(u, strstr(text, "Checkpoint/ProductName  block disk 0x100 mem 0x100 pad 0  = \"VMware ESX\""));
+		CHECK(u, strstr(text, "Snapshot/cfgFile"));
+		CHECK(u, strstr(text, "memory/Memory[0][0]  block disk 0x4000"));
+	}
+	free(text);
+	ck_error_destroy(err);
+	text = NULL;
+	out = open_memstream(&text, &len);
+	err = cpt_info_print(out, tmp_file("nonexistent.vmss"), 0);
+	fclose(out);
+	CHECK(u, err && err->kind == CK_ERR_INPUT);
+	ck_error_destroy(err);
+	free(text);
+	cb_free(&b);
+	UNIT_END(u);
+}
+
 int main(void)
 {
 	struct unit u = { 0 };
@@ -481,6 +520,7 @@ int main(void)
 	test_lookup(&u);
 	test_regs_and_meta(&u);
 	test_cpu_forms(&u);
-	tmp_cleanup();
+	test_info(&u);
+	if (!getenv("KEEP")) tmp_cleanup();
 	return UNIT_EXIT(&u);
 }

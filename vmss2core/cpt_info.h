@@ -1,0 +1,22 @@
+/*
+ * cpt_info.h - the checkpoint-specific part of `vmss2core --info`: header,
+ * groups (offsets, sizes, tag counts), the memory region table as stored,
+ * and with --tags every tag (group, name[indices], size, offset, small
+ * values in hex).  The format-independent part (registers, runs, metadata)
+ * is machine_info_print() in coredump/machine_info.h.
+ */
+#ifndef COREKIT_CPT_INFO_H
+#define COREKIT_CPT_INFO_H
+
+#include <stdio.h>
+
+#include "cpt.h"
+#include "error.h"
+
+/* Open path as a checkpoint and describe it on out; tags != 0 adds every tag. */
+struct ck_error *cpt_info_print(FILE *out, const char *path, int tags);
+
+/* The same for an already opened checkpoint. */
+void cpt_info_print_file(FILE *out, const struct cpt_file *f, int tags);
+
+#endif

@@ -134,6 +134,8 @@ static struct ck_error *find_in_table(struct find_ctx *c, uint64_t table, int sh
 			continue;
 		}
 		/* A 1 GiB granule: a 1 GiB page, or a table whose first page we translate. */
+		if (va < c->lo)
+			continue;
 		uint64_t pa;
 		if (e & PTE_PS) {
 			pa = addr & ~(span - 1);

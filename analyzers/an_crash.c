@@ -1,0 +1,305 @@
+/*
+ * an_crash.c - for the thread that took the fatal signal: the faulting
+ * instruction with a disassembly window (capstone), its registers, and the
+ * likely cause (NULL dereference, stack overflow, abort/assert, ...).
+ */
+#include "analyzer.h"
+
+#include <capstone/capstone.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	NULL_PAGE_LIMIT = 64 * 1024,	/* faults below this are NULL (+ offset) dereferences */
+	STACK_SLACK = 64 * 1024,	/* fault this close below rsp: stack overflow */
+	MAX_FUNC_BYTES = 16384,		/* disassemble from the function start if this close */
+	ABORT_MSG_MAX = 1024,
+};
+
+static bool frame_named(const struct rpt_thread *th, const char *const *names, size_t nn)
+{
+	for (size_t f = 0; f < th->nframes && f < 16; f++) {
+		const struct rpt_frame *fr = &th->frames[f];
+		for (size_t i = 0; i <= fr->ninlines; i++) {
+			const char *fn = i < fr->ninlines ? fr->inlines[i].function : fr->function;
+			char buf[128];
+			sym_normalize_name(fn, buf, sizeof(buf));
+			for (size_t k = 0; k < nn; k++)
+				if (strcmp(buf, names[k]) == 0)
+					return true;
+		}
+	}
+	return false;
+}
+
+/* Recursion depth: the most frequent PC among the frames, for overflow hints. */
+static size_t max_repeat(const struct rpt_thread *th)
+{
+	size_t best = 0;
+	for (size_t i = 0; i < th->nframes && i < 64; i++) {
+		size_t c = 0;
+		for (size_t j = 0; j < th->nframes; j++)
+			c += th->frames[j].pc == th->frames[i].pc;
+		if (c > best)
+			best = c;
+	}
+	return best;
+}
+
+/* glibc keeps the assert/abort message in __abort_msg (struct { u32 size; char msg[]; } *). */
+static char *abort_message(struct target *t)
+{
+	uint64_t sym = sym_find_symbol(t->ops->symbols(t), "__abort_msg");
+	uint64_t p;
+	if (!sym)
+		return NULL;
+	struct ck_error *err = t->ops->read(t, sym, &p, sizeof(p));
+	if (err || !p) {
+		ck_error_destroy(err);
+		return NULL;
+	}
+	char buf[ABORT_MSG_MAX];
+	size_t got = 0;
+	/* read in small steps: the message page may end early */
+	while (got < sizeof(buf) - 1) {
+		size_t step = sizeof(buf) - 1 - got < 64 ? sizeof(buf) - 1 - got : 64;
+		if ((err = t->ops->read(t, p + 4 + got, buf + got, step))) {
+			ck_error_destroy(err);
+			break;
+		}
+		if (memchr(buf + got, 0, step)) {
+			got += step;
+			break;
+		}
+		got += step;
+	}
+	buf[got] = 0;
+	size_t n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	return n ? strdup(buf) : NULL;
+}
+
+static struct ck_error *add_insn(struct rpt_crash *c, const cs_insn *in, uint64_t pc)
+{
+	struct rpt_insn *ri = &c->disasm[c->ndisasm];
+	ri->addr = in->address;
+	ri->is_pc = in->address == pc;
+	ri->bytes = malloc((size_t)in->size * 2 + 1);
+	if (!ri->bytes)
+		return &ck_enomem;
+	for (size_t i = 0; i < in->size; i++)
+		sprintf(ri->bytes + 2 * i, "%02x", in->bytes[i]);
+	if (asprintf(&ri->text, "%s%s%s", in->mnemonic, in->op_str[0] ? " " : "", in->op_str) < 0) {
+		ri->text = NULL;
+		return &ck_enomem;
+	}
+	c->ndisasm++;
+	if (ri->is_pc && !(c->instruction = strdup(ri->text)))
+		return &ck_enomem;
+	return NULL;
+}
+
+/* Disassemble from `start`; keep `before` instructions before pc and `after`
+ * after it.  Returns false when linear decoding from start does not land on pc. */
+static struct ck_error *disasm_from(csh cs, const unsigned char *code, size_t len, uint64_t start,
+				    uint64_t pc, int before, int after, struct rpt_crash *c, bool *hit)
+{
+	cs_insn *insn = NULL;
+	size_t cnt = cs_disasm(cs, code, len, start, 0, &insn);
+	size_t at = cnt;
+	*hit = false;
+	for (size_t i = 0; i < cnt; i++)
+		if (insn[i].address == pc) {
+			at = i;
+			break;
+		}
+	if (at == cnt) {
+		cs_free(insn, cnt);
+		return NULL;
+	}
+	*hit = true;
+	size_t lo = at > (size_t)before ? at - (size_t)before : 0;
+	size_t hi = at + (size_t)after + 1 < cnt ? at + (size_t)after + 1 : cnt;
+	c->disasm = calloc(hi - lo, sizeof(*c->disasm));
+	struct ck_error *err = c->disasm ? NULL : &ck_enomem;
+	for (size_t i = lo; i < hi && !err; i++)
+		err = add_insn(c, &insn[i], pc);
+	cs_free(insn, cnt);
+	return err;
+}
+
+static struct ck_error *disassemble(struct target *t, const struct rpt_frame *f0,
+				    const struct analyzer_options *opt, struct rpt_crash *c)
+{
+	int before = opt && opt->disasm_before ? opt->disasm_before : 8;
+	int after = opt && opt->disasm_after ? opt->disasm_after : 4;
+	uint64_t pc = f0->pc;
+	csh cs;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+		return NULL;	/* no disassembler: the report just lacks the window */
+	size_t tail = 16 * (size_t)(after + 1);
+	uint64_t fstart = f0->has_function_offset ? pc - f0->function_offset : 0;
+	struct ck_error *err = NULL;
+	bool hit = false;
+	unsigned char *code = NULL;
+	if (fstart && pc - fstart <= MAX_FUNC_BYTES) {
+		size_t len = (size_t)(pc - fstart) + tail;
+		code = malloc(len);
+		if (!code) {
+			cs_close(&cs);
+			return &ck_enomem;
+		}
+		/* the tail may run off the mapped text: shrink until readable */
+		while (len > pc - fstart) {
+			struct ck_error *e = t->ops->read(t, fstart, code, len);
+			if (!e)
+				break;
+			ck_error_destroy(e);
+			len -= 16;
+		}
+		if (len > pc - fstart)
+			err = disasm_from(cs, code, len, fstart, pc, before, after, c, &hit);
+		free(code);
+		code = NULL;
+	}
+	/* No usable function start: resynchronise from a few bytes back. */
+	for (uint64_t back = 48; !err && !hit && back > 0; back--) {
+		size_t len = (size_t)back + tail;
+		unsigned char buf[48 + 16 * 64];
+		if (len > sizeof(buf) || pc < back)
+			continue;
+		struct ck_error *e = t->ops->read(t, pc - back, buf, len);
+		if (e) {
+			ck_error_destroy(e);
+			continue;
+		}
+		err = disasm_from(cs, buf, len, pc - back, pc, before, after, c, &hit);
+	}
+	cs_close(&cs);
+	return err;
+}
+
+static const char *const reg_names[X86_NGPR] = {
+	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+};
+
+static struct ck_error *crash_run(struct target *t, const struct analyzer_options *opt,
+				  struct report *r)
+{
+	long ci = -1;
+	for (size_t i = 0; i < r->nthreads; i++)
+		if (r->threads[i].crashed) {
+			ci = (long)i;
+			break;
+		}
+	if (ci < 0)
+		return NULL;
+	const struct target_thread *tt = NULL;
+	for (size_t i = 0; i < t->ops->nthreads(t); i++)
+		if (t->ops->thread(t, i)->tid == r->threads[ci].tid)
+			tt = t->ops->thread(t, i);
+	if (!tt)
+		return NULL;
+	const struct rpt_thread *th = &r->threads[ci];
+	struct rpt_crash *c = &r->crash;
+	c->present = true;
+	c->thread = (size_t)ci;
+	c->pc = tt->regs.rip;
+
+	c->regs = calloc(X86_NGPR + 4, sizeof(*c->regs));
+	if (!c->regs)
+		return &ck_enomem;
+	c->regs[c->nregs++] = (struct rpt_reg){ "rip", tt->regs.rip };
+	for (int i = 0; i < X86_NGPR; i++)
+		c->regs[c->nregs++] = (struct rpt_reg){ reg_names[i], tt->regs.gpr[i] };
+	c->regs[c->nregs++] = (struct rpt_reg){ "rflags", tt->regs.rflags };
+	c->regs[c->nregs++] = (struct rpt_reg){ "fs_base", tt->regs.seg_base[X86_FS] };
+
+	if (th->nframes) {
+		struct ck_error *err = disassemble(t, &th->frames[0], opt, c);
+		if (err)
+			return err;
+	}
+
+	int sig = r->process.signo ? r->process.signo : tt->signo;
+	uint64_t addr = r->process.si_addr;
+	uint64_t rsp = tt->regs.gpr[X86_RSP];
+	char *where = th->nframes ? NULL : strdup("an unknown function");
+	/* the first frame outside libc tells where in the program it happened */
+	for (size_t f = 0; f < th->nframes && !where; f++) {
+		const char *m = th->frames[f].module;
+		bool sys = m && (strncmp(m, "libc.so", 7) == 0 || strncmp(m, "ld-linux", 8) == 0);
+		if (!sys || f + 1 == th->nframes)
+			where = rpt_frame_describe(&th->frames[f]);
+	}
+	if (!where)
+		return &ck_enomem;
+	int n = 0;
+	static const char *const assert_names[] = { "assert_fail", "assert_fail_base", "assert_perror_fail",
+						    "libc_assert_fail", "malloc_assert" };
+	if (sig == LSIG_SEGV || sig == LSIG_BUS) {
+		bool accerr = r->process.has_code && r->process.si_code == 2;
+		if (r->process.has_addr && addr < NULL_PAGE_LIMIT) {
+			c->kind = "null-deref";
+			n = asprintf(&c->reason, "NULL pointer dereference (address 0x%llx) in %s",
+				     (unsigned long long)addr, where);
+		} else if (r->process.has_addr &&
+			   ((addr < rsp && rsp - addr <= STACK_SLACK) || (addr >= rsp && addr - rsp < 4096) ||
+			    max_repeat(th) > 64)) {
+			c->kind = "stack-overflow";
+			n = asprintf(&c->reason, "stack overflow (fault at 0x%llx, rsp 0x%llx) in %s",
+				     (unsigned long long)addr, (unsigned long long)rsp, where);
+		} else if (sig == LSIG_BUS) {
+			c->kind = "bus-error";
+			n = asprintf(&c->reason, "bus error at 0x%llx in %s", (unsigned long long)addr, where);
+		} else {
+			c->kind = "invalid-access";
+			n = asprintf(&c->reason, "%s at 0x%llx in %s",
+				     accerr ? "access to protected memory" : "access to unmapped memory",
+				     (unsigned long long)addr, where);
+		}
+	} else if (sig == LSIG_ABRT) {
+		c->assertion = abort_message(t);
+		if (frame_named(th, assert_names, sizeof(assert_names) / sizeof(assert_names[0]))) {
+			c->kind = "assert";
+			n = asprintf(&c->reason, "assertion failed in %s%s%s", where,
+				     c->assertion ? ": " : "", c->assertion ? c->assertion : "");
+		} else {
+			c->kind = "abort";
+			n = asprintf(&c->reason, "abort() called from %s%s%s", where,
+				     c->assertion ? ": " : "", c->assertion ? c->assertion : "");
+		}
+	} else if (sig == LSIG_FPE) {
+		c->kind = "arithmetic";
+		n = asprintf(&c->reason, "arithmetic exception (%s) in %s",
+			     r->process.has_code && r->process.si_code == 1 ? "integer divide by zero" : "FPE", where);
+	} else if (sig == LSIG_ILL) {
+		c->kind = "illegal-instruction";
+		n = asprintf(&c->reason, "illegal instruction in %s", where);
+	} else {
+		c->kind = "signal";
+		const char *sn = signal_name(sig);
+		n = asprintf(&c->reason, "killed by %s%s%d%s in %s", sn ? sn : "signal", sn ? " (" : " ", sig,
+			     sn ? ")" : "", where);
+	}
+	free(where);
+	if (n < 0) {
+		c->reason = NULL;
+		return &ck_enomem;
+	}
+	const char *sn = signal_name(sig);
+	if (!report_add_finding(r, "crash", "thread %lld crashed: %s%s%s", (long long)th->tid, c->reason,
+				sn ? " - " : "", sn ? sn : ""))
+		return &ck_enomem;
+	return NULL;
+}
+
+const struct analyzer analyzer_crash = {
+	.name = "crash",
+	.summary = "crashing thread: faulting instruction, disassembly, registers, likely cause",
+	.targets = TARGET_PROCESS_CORE,
+	.run = crash_run,
+};

@@ -1,0 +1,484 @@
+/*
+ * an_locks.c - pthread wait-for graph from registers and the glibc object
+ * layout, without libc debug information.
+ *
+ * A thread sleeping in futex(2) (orig_rax 202, a FUTEX_WAIT* or FUTEX_LOCK_PI*
+ * op in rsi) waits on the futex word at rdi.  Which object that word belongs
+ * to is told by the function names in the top frames (pthread_mutex_lock,
+ * pthread_rwlock_rdlock, pthread_join, pthread_cond_wait, ...), or - when
+ * there are no symbols - by what the memory looks like.  The owner comes from
+ * the glibc x86-64 layout (analysis-tools.md section 4a):
+ *   mutex   __owner (TID) at +8; PI/robust mutexes also keep the TID in __lock
+ *   rwlock  __cur_writer (TID) at +24; readers wait on __wrphase_futex (+8),
+ *           writers on __writers_futex (+12) or +8; read owners are not recorded
+ *   join    the futex word is the target's `tid` field, its value the TID
+ * Each waiting thread has at most one out-edge (to the owner), so the graph
+ * is functional and every cycle is found by one walk per thread.
+ */
+#include "analyzer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	SYS_FUTEX_NR = 202,
+	FUTEX_CMD_MASK = 0x7f,		/* drop FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
+	FUTEX_WAIT_OP = 0, FUTEX_LOCK_PI_OP = 6, FUTEX_WAIT_BITSET_OP = 9,
+	FUTEX_WAIT_REQUEUE_PI_OP = 11, FUTEX_LOCK_PI2_OP = 13,
+	FUTEX_TID_MASK = 0x3fffffff,
+	SCAN_FRAMES = 12,		/* how deep to look for the blocking pthread call */
+	RWLOCK_READER_SHIFT = 3,
+};
+
+enum wait_class { W_NONE, W_MUTEX, W_RDLOCK, W_WRLOCK, W_JOIN, W_COND, W_SEM, W_FUTEX };
+
+struct name_rule {
+	const char *needle;
+	enum wait_class cls;
+};
+
+/* Matched against normalised names (no leading underscores, no @VERSION). */
+static const struct name_rule rules[] = {
+	{ "pthread_cond_wait", W_COND }, { "pthread_cond_timedwait", W_COND },
+	{ "pthread_cond_clockwait", W_COND }, { "condvar_", W_COND },
+	{ "pthread_rwlock_rdlock", W_RDLOCK }, { "pthread_rwlock_timedrdlock", W_RDLOCK },
+	{ "pthread_rwlock_clockrdlock", W_RDLOCK },
+	{ "pthread_rwlock_wrlock", W_WRLOCK }, { "pthread_rwlock_timedwrlock", W_WRLOCK },
+	{ "pthread_rwlock_clockwrlock", W_WRLOCK },
+	{ "lll_lock_wait_private", W_FUTEX },
+	{ "lll_lock_wait", W_MUTEX }, { "pthread_mutex_lock", W_MUTEX },
+	{ "pthread_mutex_timedlock", W_MUTEX }, { "pthread_mutex_clocklock", W_MUTEX },
+	{ "pthread_mutex_lock_full", W_MUTEX }, { "pthread_mutex_cond_lock", W_MUTEX },
+	{ "pthread_join", W_JOIN }, { "pthread_clockjoin", W_JOIN }, { "pthread_timedjoin", W_JOIN },
+	{ "pthread_tryjoin", W_JOIN },
+	{ "sem_wait", W_SEM }, { "sem_timedwait", W_SEM }, { "sem_clockwait", W_SEM },
+};
+
+static const char *class_kind(enum wait_class c)
+{
+	switch (c) {
+	case W_MUTEX: return "mutex";
+	case W_RDLOCK: case W_WRLOCK: return "rwlock";
+	case W_JOIN: return "join";
+	case W_COND: return "condvar";
+	case W_SEM: return "semaphore";
+	default: return "futex";
+	}
+}
+
+static enum wait_class classify_name(const char *name)
+{
+	char buf[128];
+	sym_normalize_name(name, buf, sizeof(buf));
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		size_t n = strlen(rules[i].needle);
+		/* prefix match: "pthread_mutex_lock" also covers "..._lock64" */
+		if (strncmp(buf, rules[i].needle, n) == 0)
+			return rules[i].cls;
+	}
+	return W_NONE;
+}
+
+/* First class found scanning from the innermost frame (inlines first); *at is
+ * the physical frame index that matched. */
+static enum wait_class classify_frames(const struct rpt_thread *th, size_t *at)
+{
+	for (size_t f = 0; f < th->nframes && f < SCAN_FRAMES; f++) {
+		const struct rpt_frame *fr = &th->frames[f];
+		for (size_t i = 0; i < fr->ninlines; i++) {
+			enum wait_class c = classify_name(fr->inlines[i].function);
+			if (c != W_NONE) {
+				*at = f;
+				return c;
+			}
+		}
+		enum wait_class c = classify_name(fr->function);
+		if (c != W_NONE) {
+			*at = f;
+			return c;
+		}
+	}
+	return W_NONE;
+}
+
+struct tid_idx {
+	int64_t tid;
+	size_t idx;
+};
+
+static int tid_cmp(const void *a, const void *b)
+{
+	const struct tid_idx *x = a, *y = b;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+static long find_tid(const struct tid_idx *tab, size_t n, int64_t tid)
+{
+	struct tid_idx key = { tid, 0 };
+	const struct tid_idx *hit = bsearch(&key, tab, n, sizeof(*tab), tid_cmp);
+	return hit ? (long)hit->idx : -1;
+}
+
+static bool read_i32(struct target *t, uint64_t addr, int32_t *v)
+{
+	struct ck_error *err = t->ops->read(t, addr, v, sizeof(*v));
+	if (err) {
+		ck_error_destroy(err);
+		return false;
+	}
+	return true;
+}
+
+static bool is_system_module(const char *m)
+{
+	return m && (strncmp(m, "libc.so", 7) == 0 || strncmp(m, "libc-", 5) == 0 ||
+		     strncmp(m, "libpthread", 10) == 0 || strncmp(m, "ld-linux", 8) == 0);
+}
+
+/* "lock_pair (abba.c:23) in pthread_mutex_lock": the first frame outside libc
+ * at or below the matched pthread call, and the call itself. */
+static char *wait_frame(const struct rpt_thread *th, size_t at)
+{
+	const char *call = NULL;
+	if (at < th->nframes)
+		call = rpt_frame_top_name(&th->frames[at]);
+	size_t f = at;
+	while (f < th->nframes && is_system_module(th->frames[f].module))
+		f++;
+	if (f >= th->nframes)
+		f = at < th->nframes ? at : 0;
+	if (!th->nframes)
+		return strdup("?");
+	char *where = rpt_frame_describe(&th->frames[f]);
+	if (!where)
+		return NULL;
+	if (!call || f == at)
+		return where;
+	char *s = NULL;
+	int n = asprintf(&s, "%s in %s", where, call);
+	free(where);
+	return n < 0 ? NULL : s;
+}
+
+/* What a thread is doing, for "held by T (which is ...)". */
+static char *doing(const struct report *r, size_t ti, const long *wait_of)
+{
+	const struct rpt_thread *th = &r->threads[ti];
+	char *s = NULL;
+	int n;
+	if (wait_of[ti] >= 0) {
+		const struct rpt_wait *w = &r->waits[wait_of[ti]];
+		if (w->owner_tid > 0)
+			n = asprintf(&s, "itself blocked on %s 0x%llx held by thread %lld", w->kind,
+				     (unsigned long long)w->object, (long long)w->owner_tid);
+		else
+			n = asprintf(&s, "itself waiting on %s 0x%llx", w->kind, (unsigned long long)w->object);
+		return n < 0 ? NULL : s;
+	}
+	if (!th->nframes)
+		return strdup("in an unknown place");
+	size_t f = 0;
+	while (f < th->nframes && is_system_module(th->frames[f].module))
+		f++;
+	char *top = rpt_frame_describe(&th->frames[0]);
+	char *user = f < th->nframes && f ? rpt_frame_describe(&th->frames[f]) : NULL;
+	if (!top) {
+		free(user);
+		return NULL;
+	}
+	if (user)
+		n = asprintf(&s, "in %s, called from %s", top, user);
+	else
+		n = asprintf(&s, "in %s", top);
+	free(top);
+	free(user);
+	return n < 0 ? NULL : s;
+}
+
+/* Find the rwlock base for a futex word: the candidate whose __cur_writer
+ * names a thread of the process wins. */
+static void resolve_rwlock(struct target *t, const struct tid_idx *tab, size_t n,
+			   enum wait_class c, uint64_t futex, struct rpt_wait *w)
+{
+	static const uint64_t rd_offs[] = { 8, 0, 12 }, wr_offs[] = { 12, 8, 0 };
+	const uint64_t *offs = c == W_RDLOCK ? rd_offs : wr_offs;
+	w->object = futex - offs[0];
+	w->owner_tid = -1;
+	for (int i = 0; i < 3; i++) {
+		int32_t writer;
+		if (futex < offs[i] || !read_i32(t, futex - offs[i] + 24, &writer))
+			continue;
+		if (writer > 0 && find_tid(tab, n, writer) >= 0) {
+			w->object = futex - offs[i];
+			w->owner_tid = writer;
+			w->owner = find_tid(tab, n, writer);
+			return;
+		}
+	}
+	int32_t writer;
+	if (read_i32(t, w->object + 24, &writer) && writer == 0)
+		w->owner_tid = 0;	/* no writer: held by readers (not recorded) */
+}
+
+static struct ck_error *add_state(struct rpt_thread *th, char *s)
+{
+	if (!s)
+		return &ck_enomem;
+	free(th->state);
+	th->state = s;
+	return NULL;
+}
+
+static struct ck_error *locks_run(struct target *t, const struct analyzer_options *opt,
+				  struct report *r)
+{
+	(void)opt;
+	size_t n = r->nthreads;
+	if (!n)
+		return NULL;
+	struct tid_idx *tab = malloc(n * sizeof(*tab));
+	long *wait_of = malloc(n * sizeof(*wait_of));
+	long *next = malloc(n * sizeof(*next));
+	unsigned char *mark = calloc(n, 1);
+	struct ck_error *err = NULL;
+	if (!tab || !wait_of || !next || !mark) {
+		err = &ck_enomem;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		tab[i] = (struct tid_idx){ r->threads[i].tid, i };
+		wait_of[i] = -1;
+		next[i] = -1;
+	}
+	qsort(tab, n, sizeof(*tab), tid_cmp);
+
+	/* 1. one wait record per thread sleeping in a futex wait */
+	for (size_t i = 0; i < n && i < t->ops->nthreads(t); i++) {
+		const struct target_thread *tt = t->ops->thread(t, i);
+		if (tt->syscall_nr != SYS_FUTEX_NR)
+			continue;
+		int op = (int)(tt->regs.gpr[X86_RSI] & FUTEX_CMD_MASK);
+		bool pi = op == FUTEX_LOCK_PI_OP || op == FUTEX_LOCK_PI2_OP;
+		if (op != FUTEX_WAIT_OP && op != FUTEX_WAIT_BITSET_OP && op != FUTEX_WAIT_REQUEUE_PI_OP && !pi)
+			continue;
+		uint64_t futex = tt->regs.gpr[X86_RDI];
+		const struct rpt_thread *th = &r->threads[i];
+		size_t at = 0;
+		enum wait_class c = classify_frames(th, &at);
+		int32_t word = 0, at8 = 0;
+		bool have_word = read_i32(t, futex, &word);
+		bool have8 = read_i32(t, futex + 8, &at8);
+		if (c == W_NONE) {
+			/* No symbols: recognise the object by its contents. */
+			int32_t expect = (int32_t)tt->regs.gpr[X86_RDX];
+			if (have_word && word > 0 && word == expect && find_tid(tab, n, word) >= 0 &&
+			    op != FUTEX_WAIT_BITSET_OP)
+				c = W_JOIN;
+			else if (have_word && have8 && (word == 1 || word == 2) && at8 > 0 &&
+				 find_tid(tab, n, at8) >= 0)
+				c = W_MUTEX;
+			else if (pi)
+				c = W_MUTEX;
+			else
+				c = W_FUTEX;
+		}
+		struct rpt_wait *w = report_add_wait(r);
+		if (!w) {
+			err = &ck_enomem;
+			goto out;
+		}
+		w->thread = i;
+		w->kind = class_kind(c);
+		w->futex = futex;
+		w->object = futex;
+		w->owner_tid = -1;
+		switch (c) {
+		case W_MUTEX:
+			if (pi && have_word)
+				w->owner_tid = word & FUTEX_TID_MASK;
+			else if (have8)
+				w->owner_tid = at8;
+			break;
+		case W_RDLOCK:
+		case W_WRLOCK:
+			resolve_rwlock(t, tab, n, c, futex, w);
+			break;
+		case W_JOIN:
+			if (have_word)
+				w->owner_tid = word;
+			break;
+		default:
+			break;
+		}
+		if (w->owner_tid > 0 && w->owner < 0)
+			w->owner = find_tid(tab, n, w->owner_tid);
+		if (!(w->frame = wait_frame(th, at))) {
+			err = &ck_enomem;
+			goto out;
+		}
+		wait_of[i] = (long)(r->nwaits - 1);
+		next[i] = w->owner;
+	}
+
+	/* 2. cycles: walk owner links; a walk that meets its own path closes a cycle */
+	for (size_t s = 0; s < n; s++) {
+		if (mark[s])
+			continue;
+		size_t v = s;
+		while (!mark[v]) {
+			mark[v] = 1;			/* on the current path */
+			if (next[v] < 0)
+				break;
+			v = (size_t)next[v];
+		}
+		if (mark[v] == 1 && next[v] >= 0) {
+			/* v is on the current path and has an out-edge: a cycle
+			 * unless the walk merely ended at v. Confirm by walking. */
+			size_t len = 0, u = v;
+			do {
+				len++;
+				u = (size_t)next[u];
+			} while (u != v && len <= n && next[u] >= 0);
+			if (u == v) {
+				struct rpt_cycle *cy = realloc(r->cycles, (r->ncycles + 1) * sizeof(*cy));
+				if (!cy) {
+					err = &ck_enomem;
+					goto out;
+				}
+				r->cycles = cy;
+				cy = &r->cycles[r->ncycles];
+				cy->n = 0;
+				cy->waits = malloc(len * sizeof(size_t));
+				if (!cy->waits) {
+					err = &ck_enomem;
+					goto out;
+				}
+				r->ncycles++;
+				/* start at the smallest thread index for a stable order */
+				size_t start = v;
+				u = v;
+				do {
+					if (u < start)
+						start = u;
+					u = (size_t)next[u];
+				} while (u != v);
+				u = start;
+				do {
+					cy->waits[cy->n++] = (size_t)wait_of[u];
+					r->waits[wait_of[u]].in_cycle = true;
+					u = (size_t)next[u];
+				} while (u != start);
+			}
+		}
+		/* close the path */
+		v = s;
+		while (mark[v] == 1) {
+			mark[v] = 2;
+			if (next[v] < 0)
+				break;
+			v = (size_t)next[v];
+		}
+	}
+
+	/* 3. per-thread state lines and findings */
+	for (size_t c = 0; c < r->ncycles; c++) {
+		const struct rpt_cycle *cy = &r->cycles[c];
+		size_t cap = 256 * cy->n + 64, len = 0;
+		char *s = malloc(cap);
+		if (!s) {
+			err = &ck_enomem;
+			goto out;
+		}
+		len += (size_t)snprintf(s, cap, "%zu threads in a cycle:", cy->n);
+		for (size_t k = 0; k < cy->n && len < cap; k++) {
+			const struct rpt_wait *w = &r->waits[cy->waits[k]];
+			len += (size_t)snprintf(s + len, cap - len, "%s thread %lld waits for %s 0x%llx held by thread %lld (at %s)",
+						k ? ";" : "", (long long)r->threads[w->thread].tid, w->kind,
+						(unsigned long long)w->object, (long long)w->owner_tid, w->frame);
+		}
+		bool ok = report_add_finding(r, "deadlock", "deadlock: %s", s) != NULL;
+		free(s);
+		if (!ok) {
+			err = &ck_enomem;
+			goto out;
+		}
+	}
+	for (size_t k = 0; k < r->nwaits; k++) {
+		struct rpt_wait *w = &r->waits[k];
+		struct rpt_thread *th = &r->threads[w->thread];
+		char *s = NULL;
+		int m;
+		if (w->in_cycle) {
+			m = asprintf(&s, "DEADLOCKED: waits for %s 0x%llx held by thread %lld", w->kind,
+				     (unsigned long long)w->object, (long long)w->owner_tid);
+		} else if (w->owner >= 0) {
+			char *d = doing(r, (size_t)w->owner, wait_of);
+			if (!d) {
+				err = &ck_enomem;
+				goto out;
+			}
+			if (strcmp(w->kind, "join") == 0)
+				m = asprintf(&s, "joining thread %lld (which is %s)", (long long)w->owner_tid, d);
+			else
+				m = asprintf(&s, "blocked on %s 0x%llx held by thread %lld (which is %s)", w->kind,
+					     (unsigned long long)w->object, (long long)w->owner_tid, d);
+			free(d);
+		} else if (strcmp(w->kind, "condvar") == 0) {
+			m = asprintf(&s, "waiting on condition variable (futex 0x%llx)", (unsigned long long)w->futex);
+		} else if (strcmp(w->kind, "rwlock") == 0 && w->owner_tid == 0) {
+			m = asprintf(&s, "blocked on rwlock 0x%llx held by readers", (unsigned long long)w->object);
+		} else if (w->owner_tid > 0) {
+			m = asprintf(&s, "blocked on %s 0x%llx held by thread %lld, which is not in the core",
+				     w->kind, (unsigned long long)w->object, (long long)w->owner_tid);
+		} else {
+			m = asprintf(&s, "waiting on %s 0x%llx", w->kind, (unsigned long long)w->object);
+		}
+		if (m < 0 || (err = add_state(th, s)))
+			goto out;
+	}
+	/* blocked-but-not-deadlocked summary: waiters per held object */
+	for (size_t k = 0; k < r->nwaits; k++) {
+		const struct rpt_wait *w = &r->waits[k];
+		if (w->in_cycle || w->owner < 0 || strcmp(w->kind, "join") == 0)
+			continue;
+		bool first = true;
+		size_t count = 0;
+		for (size_t j = 0; j < r->nwaits; j++) {
+			const struct rpt_wait *o = &r->waits[j];
+			if (o->in_cycle || o->owner < 0 || o->object != w->object)
+				continue;
+			if (j < k)
+				first = false;
+			count++;
+		}
+		if (!first)
+			continue;
+		char *d = doing(r, (size_t)w->owner, wait_of);
+		if (!d) {
+			err = &ck_enomem;
+			goto out;
+		}
+		bool ok = report_add_finding(r, "blocked", "%zu thread%s blocked on %s 0x%llx held by thread %lld (which is %s)",
+					     count, count == 1 ? "" : "s", w->kind, (unsigned long long)w->object,
+					     (long long)w->owner_tid, d) != NULL;
+		free(d);
+		if (!ok) {
+			err = &ck_enomem;
+			goto out;
+		}
+	}
+out:
+	free(tab);
+	free(wait_of);
+	free(next);
+	free(mark);
+	return err;
+}
+
+const struct analyzer analyzer_locks = {
+	.name = "locks",
+	.summary = "pthread mutex/rwlock/join wait-for graph from futex registers; deadlock cycles",
+	.targets = TARGET_PROCESS_CORE,
+	.run = locks_run,
+};

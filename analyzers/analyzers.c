@@ -1,0 +1,47 @@
+/* analyzers.c - the plugin table and the runner. */
+#include "analyzer.h"
+
+#include <string.h>
+
+const struct analyzer *const analyzers[] = {
+	&analyzer_process,
+	&analyzer_backtrace,
+	&analyzer_locks,
+	&analyzer_crash,
+	&analyzer_signature,
+	NULL,
+};
+
+static bool listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p;) {
+		size_t l = strcspn(p, ",");
+		if (l == n && strncmp(p, name, n) == 0)
+			return true;
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+struct ck_error *analyzers_run(struct target *t, const struct analyzer_options *opt,
+			       const char *disabled, struct report *r)
+{
+	for (size_t i = 0; analyzers[i]; i++) {
+		const struct analyzer *a = analyzers[i];
+		if (!(a->targets & t->ops->kind) || listed(disabled, a->name))
+			continue;
+		struct ck_error *err = a->run(t, opt, r);
+		if (!err)
+			continue;
+		if (err->kind == CK_ERR_SYSTEM)
+			return ck_error_prefix(err, "analyzer %s", a->name);
+		struct ck_error *w = report_warn(r, "analyzer %s: %s", a->name, err->msg);
+		ck_error_destroy(err);
+		if (w)
+			return w;
+	}
+	return NULL;
+}

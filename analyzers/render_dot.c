@@ -1,0 +1,63 @@
+/* render_dot.c - the wait-for graph as Graphviz: thread -> lock -> owner. */
+#include "render.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void thread_node(FILE *out, const struct report *r, int64_t tid, bool cycle)
+{
+	long i = report_thread_by_tid(r, tid);
+	const char *fn = NULL;
+	if (i >= 0 && r->threads[i].nframes)
+		fn = rpt_frame_top_name(&r->threads[i].frames[0]);
+	fprintf(out, "  t%lld [shape=box%s label=\"thread %lld\\n%s\"];\n", (long long)tid,
+		cycle ? " color=red penwidth=2" : "", (long long)tid, fn ? fn : "");
+}
+
+struct ck_error *render_dot(FILE *out, const struct report *r)
+{
+	fprintf(out, "digraph waits {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
+	/* nodes: every thread that waits or owns, every lock waited on */
+	for (size_t k = 0; k < r->nwaits; k++) {
+		const struct rpt_wait *w = &r->waits[k];
+		thread_node(out, r, r->threads[w->thread].tid, w->in_cycle);
+		if (w->owner_tid > 0) {
+			/* an owner that does not wait itself gets its node once */
+			bool done = false;
+			for (size_t j = 0; j < r->nwaits; j++)
+				done |= r->threads[r->waits[j].thread].tid == w->owner_tid ||
+					(j < k && r->waits[j].owner_tid == w->owner_tid);
+			if (!done)
+				thread_node(out, r, w->owner_tid, false);
+		}
+		if (strcmp(w->kind, "join") != 0) {
+			bool seen = false;
+			for (size_t j = 0; j < k; j++)
+				seen |= r->waits[j].object == w->object && strcmp(r->waits[j].kind, "join") != 0;
+			if (!seen)
+				fprintf(out, "  l%llx [shape=ellipse label=\"%s\\n0x%llx\"];\n",
+					(unsigned long long)w->object, w->kind, (unsigned long long)w->object);
+		}
+	}
+	for (size_t k = 0; k < r->nwaits; k++) {
+		const struct rpt_wait *w = &r->waits[k];
+		const char *red = w->in_cycle ? " color=red penwidth=2" : "";
+		long long tid = (long long)r->threads[w->thread].tid;
+		if (strcmp(w->kind, "join") == 0) {
+			if (w->owner_tid > 0)
+				fprintf(out, "  t%lld -> t%lld [label=\"joins\"%s];\n", tid, (long long)w->owner_tid, red);
+			continue;
+		}
+		fprintf(out, "  t%lld -> l%llx [label=\"waits\"%s];\n", tid, (unsigned long long)w->object, red);
+		bool seen = false;
+		for (size_t j = 0; j < k; j++)
+			seen |= r->waits[j].object == w->object && strcmp(r->waits[j].kind, "join") != 0;
+		if (!seen && w->owner_tid > 0)
+			fprintf(out, "  l%llx -> t%lld [label=\"held by\"%s];\n", (unsigned long long)w->object,
+				(long long)w->owner_tid, red);
+	}
+	fprintf(out, "}\n");
+	if (fflush(out) || ferror(out))
+		return ck_error_errno(errno ? errno : EIO, "writing the lock graph");
+	return NULL;
+}

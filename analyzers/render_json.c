@@ -1,0 +1,307 @@
+/*
+ * render_json.c - the versioned JSON report (schema in docs/coresummary.md).
+ * Rules (after rust-minidump): "schema_version" at the top; any field may be
+ * null; addresses are "0x"-prefixed, 16-digit zero-padded hex strings; enum
+ * strings are non-exhaustive (consumers must accept unknown values).
+ */
+#include "render.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void jstr(FILE *out, const char *s)
+{
+	if (!s) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\t': fputs("\\t", out); break;
+		case '\r': fputs("\\r", out); break;
+		default:
+			if (*p < 0x20 || *p >= 0x7f)
+				fprintf(out, "\\u%04x", *p);	/* keeps output ASCII; bytes >= 0x80 as Latin-1 */
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}
+
+static void jaddr(FILE *out, uint64_t a)
+{
+	fprintf(out, "\"0x%016llx\"", (unsigned long long)a);
+}
+
+static void jkey(FILE *out, const char *k, bool *first)
+{
+	if (!*first)
+		fputc(',', out);
+	*first = false;
+	fprintf(out, "\"%s\":", k);
+}
+
+static void jline(FILE *out, int line)
+{
+	if (line > 0)
+		fprintf(out, "%d", line);
+	else
+		fputs("null", out);
+}
+
+static void frame_json(FILE *out, const struct rpt_frame *f, size_t idx)
+{
+	bool first = true;
+	fputc('{', out);
+	jkey(out, "frame", &first); fprintf(out, "%zu", idx);
+	jkey(out, "pc", &first); jaddr(out, f->pc);
+	jkey(out, "trust", &first); jstr(out, frame_trust_name(f->trust));
+	jkey(out, "module", &first); jstr(out, f->module);
+	jkey(out, "module_offset", &first);
+	if (f->module) jaddr(out, f->module_offset); else fputs("null", out);
+	jkey(out, "function", &first); jstr(out, f->function);
+	jkey(out, "function_offset", &first);
+	if (f->function && f->has_function_offset) jaddr(out, f->function_offset); else fputs("null", out);
+	jkey(out, "file", &first); jstr(out, f->file);
+	jkey(out, "line", &first); jline(out, f->line);
+	jkey(out, "inlines", &first);
+	fputc('[', out);
+	for (size_t i = 0; i < f->ninlines; i++) {
+		bool fi = true;
+		fputs(i ? ",{" : "{", out);
+		jkey(out, "function", &fi); jstr(out, f->inlines[i].function);
+		jkey(out, "file", &fi); jstr(out, f->inlines[i].file);
+		jkey(out, "line", &fi); jline(out, f->inlines[i].line);
+		fputc('}', out);
+	}
+	fputs("]}", out);
+}
+
+struct ck_error *render_json(FILE *out, const struct report *r, const struct render_options *opt)
+{
+	bool first = true;
+	fputc('{', out);
+	jkey(out, "schema", &first); jstr(out, "corekit.coresummary");
+	jkey(out, "schema_version", &first); fprintf(out, "%d", REPORT_SCHEMA_VERSION);
+	jkey(out, "generator", &first); jstr(out, opt ? opt->generator : NULL);
+	jkey(out, "input", &first); jstr(out, r->input);
+	jkey(out, "target", &first); jstr(out, r->target_kind);
+
+	jkey(out, "process", &first);
+	if (r->process.present) {
+		const struct rpt_process *p = &r->process;
+		bool f = true;
+		fputc('{', out);
+		jkey(out, "pid", &f);
+		if (p->pid >= 0) fprintf(out, "%lld", (long long)p->pid); else fputs("null", out);
+		jkey(out, "executable", &f); jstr(out, p->executable);
+		jkey(out, "command_line", &f); jstr(out, p->command_line);
+		jkey(out, "signal", &f);
+		if (p->signo) {
+			bool g = true;
+			fputc('{', out);
+			jkey(out, "number", &g); fprintf(out, "%d", p->signo);
+			jkey(out, "name", &g); jstr(out, signal_name(p->signo));
+			jkey(out, "code", &g);
+			if (p->has_code) fprintf(out, "%d", p->si_code); else fputs("null", out);
+			jkey(out, "code_name", &g); jstr(out, p->has_code ? si_code_name(p->signo, p->si_code) : NULL);
+			jkey(out, "address", &g);
+			if (p->has_addr) jaddr(out, p->si_addr); else fputs("null", out);
+			jkey(out, "sender_pid", &g);
+			if (p->sender_pid > 0) fprintf(out, "%lld", (long long)p->sender_pid); else fputs("null", out);
+			fputc('}', out);
+		} else {
+			fputs("null", out);
+		}
+		fputc('}', out);
+	} else {
+		fputs("null", out);
+	}
+
+	jkey(out, "crash", &first);
+	if (r->crash.present) {
+		const struct rpt_crash *c = &r->crash;
+		bool f = true;
+		fputc('{', out);
+		jkey(out, "thread_index", &f); fprintf(out, "%zu", c->thread);
+		jkey(out, "tid", &f); fprintf(out, "%lld", (long long)r->threads[c->thread].tid);
+		jkey(out, "kind", &f); jstr(out, c->kind);
+		jkey(out, "reason", &f); jstr(out, c->reason);
+		jkey(out, "assertion", &f); jstr(out, c->assertion);
+		jkey(out, "pc", &f); jaddr(out, c->pc);
+		jkey(out, "instruction", &f); jstr(out, c->instruction);
+		jkey(out, "disassembly", &f);
+		fputc('[', out);
+		for (size_t i = 0; i < c->ndisasm; i++) {
+			bool g = true;
+			fputs(i ? ",{" : "{", out);
+			jkey(out, "address", &g); jaddr(out, c->disasm[i].addr);
+			jkey(out, "bytes", &g); jstr(out, c->disasm[i].bytes);
+			jkey(out, "text", &g); jstr(out, c->disasm[i].text);
+			jkey(out, "is_pc", &g); fputs(c->disasm[i].is_pc ? "true" : "false", out);
+			fputc('}', out);
+		}
+		fputc(']', out);
+		jkey(out, "registers", &f);
+		fputc('{', out);
+		for (size_t i = 0; i < c->nregs; i++) {
+			fprintf(out, "%s\"%s\":", i ? "," : "", c->regs[i].name);
+			jaddr(out, c->regs[i].value);
+		}
+		fputs("}}", out);
+	} else {
+		fputs("null", out);
+	}
+
+	jkey(out, "findings", &first);
+	fputc('[', out);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		bool f = true;
+		fputs(i ? ",{" : "{", out);
+		jkey(out, "kind", &f); jstr(out, r->findings[i].kind);
+		jkey(out, "summary", &f); jstr(out, r->findings[i].summary);
+		fputc('}', out);
+	}
+	fputc(']', out);
+
+	jkey(out, "locks", &first);
+	{
+		bool f = true;
+		fputc('{', out);
+		jkey(out, "waits", &f);
+		fputc('[', out);
+		for (size_t i = 0; i < r->nwaits; i++) {
+			const struct rpt_wait *w = &r->waits[i];
+			bool g = true;
+			fputs(i ? ",{" : "{", out);
+			jkey(out, "tid", &g); fprintf(out, "%lld", (long long)r->threads[w->thread].tid);
+			jkey(out, "kind", &g); jstr(out, w->kind);
+			jkey(out, "futex", &g); jaddr(out, w->futex);
+			jkey(out, "object", &g); jaddr(out, w->object);
+			jkey(out, "owner_tid", &g);
+			if (w->owner_tid > 0) fprintf(out, "%lld", (long long)w->owner_tid); else fputs("null", out);
+			jkey(out, "owner_in_core", &g); fputs(w->owner >= 0 ? "true" : "false", out);
+			jkey(out, "frame", &g); jstr(out, w->frame);
+			jkey(out, "in_cycle", &g); fputs(w->in_cycle ? "true" : "false", out);
+			fputc('}', out);
+		}
+		fputc(']', out);
+		jkey(out, "cycles", &f);
+		fputc('[', out);
+		for (size_t c = 0; c < r->ncycles; c++) {
+			const struct rpt_cycle *cy = &r->cycles[c];
+			bool g = true;
+			fputs(c ? ",{" : "{", out);
+			jkey(out, "tids", &g);
+			fputc('[', out);
+			for (size_t k = 0; k < cy->n; k++)
+				fprintf(out, "%s%lld", k ? "," : "", (long long)r->threads[r->waits[cy->waits[k]].thread].tid);
+			fputc(']', out);
+			jkey(out, "objects", &g);
+			fputc('[', out);
+			for (size_t k = 0; k < cy->n; k++) {
+				if (k) fputc(',', out);
+				jaddr(out, r->waits[cy->waits[k]].object);
+			}
+			fputc(']', out);
+			jkey(out, "kinds", &g);
+			fputc('[', out);
+			for (size_t k = 0; k < cy->n; k++) {
+				if (k) fputc(',', out);
+				jstr(out, r->waits[cy->waits[k]].kind);
+			}
+			fputs("]}", out);
+		}
+		fputs("]}", out);
+	}
+
+	jkey(out, "signature", &first);
+	if (r->signature.present) {
+		bool f = true;
+		fputc('{', out);
+		jkey(out, "kind", &f); jstr(out, r->signature.kind);
+		jkey(out, "hash", &f); jstr(out, r->signature.hash);
+		jkey(out, "frames", &f);
+		fputc('[', out);
+		for (size_t i = 0; i < r->signature.nframes; i++) {
+			if (i) fputc(',', out);
+			jstr(out, r->signature.frames[i]);
+		}
+		fputs("]}", out);
+	} else {
+		fputs("null", out);
+	}
+
+	jkey(out, "thread_count", &first); fprintf(out, "%zu", r->nthreads);
+	jkey(out, "threads", &first);
+	fputc('[', out);
+	for (size_t i = 0; i < r->nthreads; i++) {
+		const struct rpt_thread *t = &r->threads[i];
+		bool f = true;
+		fputs(i ? ",\n{" : "\n{", out);
+		jkey(out, "tid", &f); fprintf(out, "%lld", (long long)t->tid);
+		jkey(out, "name", &f); jstr(out, t->name);
+		jkey(out, "crashed", &f); fputs(t->crashed ? "true" : "false", out);
+		jkey(out, "group", &f);
+		if (t->group >= 0) fprintf(out, "%ld", t->group); else fputs("null", out);
+		jkey(out, "state", &f); jstr(out, t->state);
+		jkey(out, "incomplete", &f); fputs(t->incomplete ? "true" : "false", out);
+		jkey(out, "unwind_error", &f); jstr(out, t->unwind_error);
+		jkey(out, "frame_count", &f); fprintf(out, "%zu", t->nframes);
+		jkey(out, "frames", &f);
+		fputc('[', out);
+		for (size_t k = 0; k < t->nframes; k++) {
+			if (k) fputc(',', out);
+			frame_json(out, &t->frames[k], k);
+		}
+		fputs("]}", out);
+	}
+	fputs("]", out);
+
+	jkey(out, "groups", &first);
+	fputc('[', out);
+	for (size_t g = 0; g < r->ngroups; g++) {
+		bool f = true;
+		fputs(g ? ",{" : "{", out);
+		jkey(out, "count", &f); fprintf(out, "%zu", r->groups[g].n);
+		jkey(out, "tids", &f);
+		fputc('[', out);
+		for (size_t k = 0; k < r->groups[g].n; k++)
+			fprintf(out, "%s%lld", k ? "," : "", (long long)r->threads[r->groups[g].threads[k]].tid);
+		fputs("]}", out);
+	}
+	fputc(']', out);
+
+	jkey(out, "modules", &first);
+	fputc('[', out);
+	for (size_t i = 0; i < r->nmodules; i++) {
+		const struct rpt_module *m = &r->modules[i];
+		bool f = true;
+		fputs(i ? ",\n{" : "\n{", out);
+		jkey(out, "name", &f); jstr(out, m->name);
+		jkey(out, "path", &f); jstr(out, m->path);
+		jkey(out, "debug_file", &f); jstr(out, m->debug_file);
+		jkey(out, "build_id", &f); jstr(out, m->build_id);
+		jkey(out, "base_addr", &f); jaddr(out, m->start);
+		jkey(out, "end_addr", &f); jaddr(out, m->end);
+		jkey(out, "symbols", &f); jstr(out, m->symbols);
+		fputc('}', out);
+	}
+	fputc(']', out);
+
+	jkey(out, "warnings", &first);
+	fputc('[', out);
+	for (size_t i = 0; i < r->nwarnings; i++) {
+		if (i) fputc(',', out);
+		jstr(out, r->warnings[i]);
+	}
+	fputs("]}\n", out);
+	if (fflush(out) || ferror(out))
+		return ck_error_errno(errno ? errno : EIO, "writing the JSON report");
+	return NULL;
+}

@@ -1,0 +1,238 @@
+/* report.c - lifetime and small helpers of the report model. */
+#include "report.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void report_init(struct report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->process.pid = -1;
+	r->process.sender_pid = -1;
+}
+
+static void frame_deinit(struct rpt_frame *f)
+{
+	free(f->module);
+	free(f->function);
+	free(f->file);
+	for (size_t i = 0; i < f->ninlines; i++) {
+		free(f->inlines[i].function);
+		free(f->inlines[i].file);
+	}
+	free(f->inlines);
+}
+
+void report_deinit(struct report *r)
+{
+	free(r->process.executable);
+	free(r->process.command_line);
+	for (size_t i = 0; i < r->nmodules; i++) {
+		free(r->modules[i].name);
+		free(r->modules[i].path);
+		free(r->modules[i].debug_file);
+		free(r->modules[i].build_id);
+	}
+	free(r->modules);
+	for (size_t i = 0; i < r->nthreads; i++) {
+		struct rpt_thread *t = &r->threads[i];
+		for (size_t j = 0; j < t->nframes; j++)
+			frame_deinit(&t->frames[j]);
+		free(t->frames);
+		free(t->name);
+		free(t->state);
+		free(t->unwind_error);
+	}
+	free(r->threads);
+	for (size_t i = 0; i < r->ngroups; i++)
+		free(r->groups[i].threads);
+	free(r->groups);
+	free(r->crash.reason);
+	free(r->crash.assertion);
+	free(r->crash.instruction);
+	for (size_t i = 0; i < r->crash.ndisasm; i++) {
+		free(r->crash.disasm[i].bytes);
+		free(r->crash.disasm[i].text);
+	}
+	free(r->crash.disasm);
+	free(r->crash.regs);
+	for (size_t i = 0; i < r->nwaits; i++)
+		free(r->waits[i].frame);
+	free(r->waits);
+	for (size_t i = 0; i < r->ncycles; i++)
+		free(r->cycles[i].waits);
+	free(r->cycles);
+	for (size_t i = 0; i < r->nfindings; i++)
+		free(r->findings[i].summary);
+	free(r->findings);
+	free(r->signature.hash);
+	for (size_t i = 0; i < r->signature.nframes; i++)
+		free(r->signature.frames[i]);
+	free(r->signature.frames);
+	for (size_t i = 0; i < r->nwarnings; i++)
+		free(r->warnings[i]);
+	free(r->warnings);
+	memset(r, 0, sizeof(*r));
+}
+
+struct ck_error *report_reserve(void *arr, size_t *cap, size_t n, size_t sz)
+{
+	if (n <= *cap)
+		return NULL;
+	size_t ncap = *cap ? *cap : 8;
+	while (ncap < n)
+		ncap *= 2;
+	void **p = arr;
+	char *m = realloc(*p, ncap * sz);
+	if (!m)
+		return &ck_enomem;
+	memset(m + *cap * sz, 0, (ncap - *cap) * sz);
+	*p = m;
+	*cap = ncap;
+	return NULL;
+}
+
+/* Grow-by-one for the arrays whose capacity is not tracked: realloc exactly. */
+static void *append(void *arr, size_t *n, size_t sz)
+{
+	void **p = arr;
+	char *m = realloc(*p, (*n + 1) * sz);
+	if (!m)
+		return NULL;
+	memset(m + *n * sz, 0, sz);
+	*p = m;
+	return m + (*n)++ * sz;
+}
+
+struct rpt_finding *report_add_finding(struct report *r, const char *kind, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	struct rpt_finding *f = append(&r->findings, &r->nfindings, sizeof(*f));
+	if (!f) {
+		free(s);
+		return NULL;
+	}
+	f->kind = kind;
+	f->summary = s;
+	return f;
+}
+
+struct ck_error *report_warn(struct report *r, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return &ck_enomem;
+	char **w = append(&r->warnings, &r->nwarnings, sizeof(*w));
+	if (!w) {
+		free(s);
+		return &ck_enomem;
+	}
+	*w = s;
+	return NULL;
+}
+
+struct rpt_wait *report_add_wait(struct report *r)
+{
+	struct rpt_wait *w = append(&r->waits, &r->nwaits, sizeof(*w));
+	if (w)
+		w->owner = -1;
+	return w;
+}
+
+long report_thread_by_tid(const struct report *r, int64_t tid)
+{
+	for (size_t i = 0; i < r->nthreads; i++)
+		if (r->threads[i].tid == tid)
+			return (long)i;
+	return -1;
+}
+
+const char *rpt_frame_top_name(const struct rpt_frame *f)
+{
+	if (f->ninlines && f->inlines[0].function)
+		return f->inlines[0].function;
+	return f->function;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = p ? strrchr(p, '/') : NULL;
+	return s ? s + 1 : p;
+}
+
+char *rpt_frame_describe(const struct rpt_frame *f)
+{
+	char *s = NULL;
+	const char *fn = rpt_frame_top_name(f);
+	const char *file = f->ninlines ? f->inlines[0].file : f->file;
+	int line = f->ninlines ? f->inlines[0].line : f->line;
+	int n;
+	if (fn && file && line)
+		n = asprintf(&s, "%s (%s:%d)", fn, base_name(file), line);
+	else if (fn)
+		n = asprintf(&s, "%s", fn);
+	else if (f->module)
+		n = asprintf(&s, "%s+0x%llx", f->module, (unsigned long long)f->module_offset);
+	else
+		n = asprintf(&s, "0x%llx", (unsigned long long)f->pc);
+	return n < 0 ? NULL : s;
+}
+
+const char *signal_name(int sig)
+{
+	static const char *const names[] = {
+		[LSIG_HUP] = "SIGHUP", [LSIG_INT] = "SIGINT", [LSIG_QUIT] = "SIGQUIT", [LSIG_ILL] = "SIGILL",
+		[LSIG_TRAP] = "SIGTRAP", [LSIG_ABRT] = "SIGABRT", [LSIG_BUS] = "SIGBUS", [LSIG_FPE] = "SIGFPE",
+		[LSIG_KILL] = "SIGKILL", [LSIG_USR1] = "SIGUSR1", [LSIG_SEGV] = "SIGSEGV", [LSIG_USR2] = "SIGUSR2",
+		[LSIG_PIPE] = "SIGPIPE", [LSIG_ALRM] = "SIGALRM", [LSIG_TERM] = "SIGTERM", [LSIG_STKFLT] = "SIGSTKFLT",
+		[LSIG_CHLD] = "SIGCHLD", [LSIG_CONT] = "SIGCONT", [LSIG_STOP] = "SIGSTOP", [LSIG_TSTP] = "SIGTSTP",
+		[LSIG_TTIN] = "SIGTTIN", [LSIG_TTOU] = "SIGTTOU", [LSIG_URG] = "SIGURG", [LSIG_XCPU] = "SIGXCPU",
+		[LSIG_XFSZ] = "SIGXFSZ", [LSIG_VTALRM] = "SIGVTALRM", [LSIG_PROF] = "SIGPROF", [LSIG_WINCH] = "SIGWINCH",
+		[LSIG_IO] = "SIGIO", [LSIG_PWR] = "SIGPWR", [LSIG_SYS] = "SIGSYS",
+	};
+	if (sig <= 0 || (size_t)sig >= sizeof(names) / sizeof(names[0]))
+		return NULL;
+	return names[sig];
+}
+
+const char *si_code_name(int sig, int code)
+{
+	switch (code) {
+	case 0: return "SI_USER";
+	case -6: return "SI_TKILL";
+	case -1: return "SI_QUEUE";
+	case 0x80: return "SI_KERNEL";
+	default: break;
+	}
+	if (sig == LSIG_SEGV) {
+		static const char *const c[] = { NULL, "SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR" };
+		return code > 0 && code < 5 ? c[code] : NULL;
+	}
+	if (sig == LSIG_BUS) {
+		static const char *const c[] = { NULL, "BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR" };
+		return code > 0 && code < 4 ? c[code] : NULL;
+	}
+	if (sig == LSIG_FPE) {
+		static const char *const c[] = { NULL, "FPE_INTDIV", "FPE_INTOVF", "FPE_FLTDIV", "FPE_FLTOVF",
+						 "FPE_FLTUND", "FPE_FLTRES", "FPE_FLTINV", "FPE_FLTSUB" };
+		return code > 0 && code < 9 ? c[code] : NULL;
+	}
+	if (sig == LSIG_ILL) {
+		static const char *const c[] = { NULL, "ILL_ILLOPC", "ILL_ILLOPN", "ILL_ILLADR", "ILL_ILLTRP",
+						 "ILL_PRVOPC", "ILL_PRVREG", "ILL_COPROC", "ILL_BADSTK" };
+		return code > 0 && code < 9 ? c[code] : NULL;
+	}
+	return NULL;
+}

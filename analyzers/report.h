@@ -1,0 +1,190 @@
+/*
+ * report.h - the report model: what analyzers fill and renderers print.
+ *
+ * Analyzers never print; renderers (render.h) never know which analyzer
+ * wrote what.  Every string is owned by the report (malloc'd, freed by
+ * report_deinit); NULL means "unknown" and renders as null / is omitted.
+ * Counts that index other arrays (rpt_group.threads, rpt_wait.thread, ...)
+ * are indices into report.threads.
+ */
+#ifndef COREKIT_REPORT_H
+#define COREKIT_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "target.h"
+
+enum { REPORT_SCHEMA_VERSION = 1 };
+
+/* Linux x86-64 signal numbers as stored in cores (not the host's <signal.h>,
+ * which also clashes with machine.h's register names). */
+enum linux_signal {
+	LSIG_HUP = 1, LSIG_INT = 2, LSIG_QUIT = 3, LSIG_ILL = 4, LSIG_TRAP = 5, LSIG_ABRT = 6,
+	LSIG_BUS = 7, LSIG_FPE = 8, LSIG_KILL = 9, LSIG_USR1 = 10, LSIG_SEGV = 11, LSIG_USR2 = 12,
+	LSIG_PIPE = 13, LSIG_ALRM = 14, LSIG_TERM = 15, LSIG_STKFLT = 16, LSIG_CHLD = 17,
+	LSIG_CONT = 18, LSIG_STOP = 19, LSIG_TSTP = 20, LSIG_TTIN = 21, LSIG_TTOU = 22,
+	LSIG_URG = 23, LSIG_XCPU = 24, LSIG_XFSZ = 25, LSIG_VTALRM = 26, LSIG_PROF = 27,
+	LSIG_WINCH = 28, LSIG_IO = 29, LSIG_PWR = 30, LSIG_SYS = 31,
+};
+
+struct rpt_inline {
+	char *function, *file;
+	int line;
+};
+
+struct rpt_frame {
+	uint64_t pc;
+	enum frame_trust trust;
+	char *module;			/* short module name (basename), NULL if none */
+	uint64_t module_offset;
+	char *function;
+	bool has_function_offset;
+	uint64_t function_offset;
+	char *file;
+	int line;
+	struct rpt_inline *inlines;	/* innermost first */
+	size_t ninlines;
+};
+
+struct rpt_thread {
+	int64_t tid;
+	char *name;
+	bool crashed;
+	struct rpt_frame *frames;
+	size_t nframes;
+	bool incomplete;		/* the unwinder stopped before the outermost frame */
+	char *unwind_error;		/* why the thread has no frames at all */
+	long group;			/* index into report.groups, -1 if none */
+	char *state;			/* one-line "blocked on ..." from the locks analyzer */
+};
+
+struct rpt_group {
+	size_t *threads;		/* indices into report.threads; [0] is shown */
+	size_t n;
+};
+
+struct rpt_module {
+	char *name, *path, *debug_file, *build_id;
+	uint64_t start, end;
+	const char *symbols;		/* "dwarf", "symtab", "none" (static string) */
+};
+
+struct rpt_process {
+	bool present;
+	int64_t pid;			/* -1 unknown */
+	char *executable, *command_line;
+	int signo;			/* 0: none */
+	bool has_code;
+	int si_code;
+	bool has_addr;
+	uint64_t si_addr;
+	int64_t sender_pid;		/* -1 unknown */
+};
+
+struct rpt_reg {
+	const char *name;		/* static */
+	uint64_t value;
+};
+
+struct rpt_insn {
+	uint64_t addr;
+	char *bytes;			/* hex */
+	char *text;			/* "mov eax, dword ptr [rdi]" */
+	bool is_pc;
+};
+
+struct rpt_crash {
+	bool present;
+	size_t thread;			/* index into report.threads */
+	const char *kind;		/* "null-deref", "stack-overflow", "abort", "assert",
+					 * "invalid-access", "illegal-instruction", "arithmetic",
+					 * "bus-error", "signal" (static; non-exhaustive) */
+	char *reason;			/* one line for humans */
+	char *assertion;		/* glibc's abort message, when found */
+	uint64_t pc;
+	char *instruction;		/* faulting instruction text or NULL */
+	struct rpt_insn *disasm;
+	size_t ndisasm;
+	struct rpt_reg *regs;
+	size_t nregs;
+};
+
+/* What a blocked thread waits for. */
+struct rpt_wait {
+	size_t thread;			/* index of the waiting thread */
+	const char *kind;		/* "mutex", "rwlock", "join", "condvar", "futex" (static) */
+	uint64_t futex;			/* futex word the thread sleeps on */
+	uint64_t object;		/* the lock / thread descriptor address */
+	long owner;			/* index of the owner (holder / joined thread), -1 unknown */
+	int64_t owner_tid;		/* TID read from the object, 0 none, -1 unknown */
+	char *frame;			/* "pthread_mutex_lock (lock.c:12)" where it waits */
+	bool in_cycle;
+};
+
+struct rpt_cycle {
+	size_t *waits;			/* indices into report.waits, in cycle order */
+	size_t n;
+};
+
+struct rpt_finding {
+	const char *kind;		/* "crash", "deadlock", "blocked", "unwind" (static) */
+	char *summary;
+};
+
+struct rpt_signature {
+	bool present;
+	const char *kind;		/* "crash", "deadlock", "hang" */
+	char *hash;			/* 16 hex digits */
+	char **frames;			/* the normalised names it was built from */
+	size_t nframes;
+};
+
+struct report {
+	const char *input;		/* borrowed */
+	const char *target_kind;	/* "process-core" */
+	struct rpt_process process;
+	struct rpt_module *modules;
+	size_t nmodules;
+	struct rpt_thread *threads;
+	size_t nthreads;
+	struct rpt_group *groups;
+	size_t ngroups;
+	struct rpt_crash crash;
+	struct rpt_wait *waits;
+	size_t nwaits;
+	struct rpt_cycle *cycles;
+	size_t ncycles;
+	struct rpt_finding *findings;
+	size_t nfindings;
+	struct rpt_signature signature;
+	char **warnings;		/* soft errors: analyzers that failed, unreadable data */
+	size_t nwarnings;
+};
+
+void report_init(struct report *r);
+void report_deinit(struct report *r);
+
+/* Append helpers: return a zeroed element (owned by the report) or NULL on OOM. */
+struct rpt_finding *report_add_finding(struct report *r, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+struct ck_error *report_warn(struct report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+struct rpt_wait *report_add_wait(struct report *r);
+/* Grow *arr (element size sz) to hold at least n elements; zero new space. */
+struct ck_error *report_reserve(void *arr, size_t *cap, size_t n, size_t sz);
+
+/* Index of the thread with this tid, -1 if none. */
+long report_thread_by_tid(const struct report *r, int64_t tid);
+
+/* "func (file.c:12)" / "module+0x1234" / "0x7f..." for a frame; malloc'd. */
+char *rpt_frame_describe(const struct rpt_frame *f);
+/* Name to show for a frame: innermost inline, else function, else NULL. */
+const char *rpt_frame_top_name(const struct rpt_frame *f);
+
+const char *signal_name(int sig);	/* "SIGSEGV", or NULL if unknown */
+const char *si_code_name(int sig, int code);	/* "SEGV_MAPERR", or NULL */
+
+#endif

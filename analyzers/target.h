@@ -1,0 +1,116 @@
+/*
+ * target.h - the one interface analyzers see: "something with memory,
+ * threads, modules and frames".
+ *
+ * A target is an ops table plus the implementation's state (embed struct
+ * target first and recover the outer struct in the ops).  Two kinds:
+ *   TARGET_PROCESS_CORE  an ELF core of one Linux process (target_core.c:
+ *                        libdwfl inside, reading the core's PT_LOAD segments)
+ *   TARGET_KERNEL_IMAGE  a machine image (struct machine: physical memory +
+ *                        vCPUs + paging) - the next implementation; threads
+ *                        are then tasks/vCPUs, memory reads are virtual
+ *                        addresses translated through the guest page tables.
+ * Analyzers and renderers use only these ops, so a new kind is one new file.
+ *
+ * Ownership: every pointer an op returns is borrowed and valid until
+ * target_destroy().  Ops that may be absent say so; callers check for NULL.
+ */
+#ifndef COREKIT_TARGET_H
+#define COREKIT_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "machine.h"
+#include "symbols.h"
+
+enum target_kind {
+	TARGET_PROCESS_CORE = 1u << 0,
+	TARGET_KERNEL_IMAGE = 1u << 1,
+};
+
+/* How a frame was recovered (rust-minidump/Breakpad vocabulary). */
+enum frame_trust {
+	TRUST_NONE = 0,
+	TRUST_CONTEXT,		/* frame 0: registers from the core */
+	TRUST_CFI,		/* unwound with CFI covering the caller's PC */
+	TRUST_FRAME_POINTER,	/* unwound by the frame-pointer fallback */
+};
+
+struct target_thread {
+	int64_t tid;
+	struct x86_regs regs;		/* present bits say which are valid */
+	int64_t syscall_nr;		/* orig_rax, -1 if not in a syscall or unknown */
+	int signo;			/* current signal (pr_cursig), 0 none */
+	const char *name;		/* NULL if unknown */
+	bool crashed;			/* the thread that took the fatal signal */
+};
+
+struct target_frame {
+	uint64_t pc;
+	bool activation;	/* pc is the exact instruction (frame 0, signal frames) */
+	enum frame_trust trust;
+};
+
+/* Process facts; NULL from ops->process for kernel images. Strings may be NULL. */
+struct target_process {
+	int64_t pid;			/* -1 if unknown */
+	const char *executable;		/* path of the main program */
+	const char *command_line;	/* pr_psargs (80 bytes at most in a core) */
+	const char *comm;
+	bool has_siginfo;
+	int si_signo, si_code, si_errno;
+	uint64_t si_addr;		/* fault address (SIGSEGV/SIGBUS/SIGILL/SIGFPE) */
+	int64_t si_pid;			/* sender for SI_USER/SI_TKILL, -1 otherwise */
+	int cursig;			/* signal in the crashing thread's prstatus */
+};
+
+struct target;
+
+struct target_ops {
+	const char *name;		/* "process core" */
+	enum target_kind kind;
+	/* Read len bytes of the target's (virtual) memory; unmapped or not
+	 * dumped bytes are a CK_ERR_INPUT error naming the address. */
+	struct ck_error *(*read)(struct target *t, uint64_t addr, void *buf, size_t len);
+	size_t (*nthreads)(struct target *t);
+	const struct target_thread *(*thread)(struct target *t, size_t i);
+	/* Frames of thread i, innermost first, at most max; *frames is malloc'd
+	 * (caller frees).  A broken unwind is not an error: the frames recovered
+	 * so far are returned and *incomplete says whether it stopped early. */
+	struct ck_error *(*unwind)(struct target *t, size_t i, size_t max,
+				   struct target_frame **frames, size_t *n, bool *incomplete);
+	/* The symbol resolver for this target's address space. */
+	struct sym_resolver *(*symbols)(struct target *t);
+	/* May be NULL (kernel images): process facts. */
+	const struct target_process *(*process)(struct target *t);
+	void (*destroy)(struct target *t);
+};
+
+struct target {
+	const struct target_ops *ops;
+	const char *path;		/* input file, for messages */
+};
+
+static inline void target_destroy(struct target *t)
+{
+	if (t)
+		t->ops->destroy(t);
+}
+
+/* Options for opening a process core. */
+struct target_core_options {
+	const char *exe;		/* --exe: the main executable, or NULL */
+	struct sym_options sym;		/* --debug-dir, --sysroot */
+};
+
+/* Open an ELF core of a Linux x86-64 process.  Bad input is CK_ERR_INPUT
+ * naming the file; *ret is written only on success. */
+struct ck_error *target_core_open(const char *path, const struct target_core_options *opt,
+				  struct target **ret);
+
+const char *frame_trust_name(enum frame_trust t);
+
+#endif

@@ -1,0 +1,487 @@
+/* symbols.c - libdwfl-backed symbol resolver with per-PC and per-module caches. */
+#include "symbols.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ck_error *sym_dwfl_error(enum ck_error_kind kind, const char *what)
+{
+	const char *msg = dwfl_errmsg(-1);
+	return ck_error_create(kind, "%s: %s", what, msg ? msg : "unknown libdwfl error");
+}
+
+struct ck_error *sym_config_init(struct sym_config *cfg, const struct sym_options *opt)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	/* "-" disables CRC checks of .gnu_debuglink files (build-ids are checked
+	 * instead); then ".debug" next to the binary, then the roots searched by
+	 * build-id and by path. */
+	const char *dd = opt && opt->debug_dir ? opt->debug_dir : NULL;
+	const char *sr = opt && opt->sysroot ? opt->sysroot : NULL;
+	int n = asprintf(&cfg->debuginfo_path, "-.debug%s%s%s%s%s:/usr/lib/debug",
+			 dd ? ":" : "", dd ? dd : "",
+			 sr ? ":" : "", sr ? sr : "", sr ? "/usr/lib/debug" : "");
+	if (n < 0) {
+		cfg->debuginfo_path = NULL;
+		return &ck_enomem;
+	}
+	if (sr && !(cfg->sysroot = strdup(sr))) {
+		free(cfg->debuginfo_path);
+		cfg->debuginfo_path = NULL;
+		return &ck_enomem;
+	}
+	cfg->callbacks.find_elf = dwfl_build_id_find_elf;
+	cfg->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+	cfg->callbacks.section_address = dwfl_offline_section_address;
+	cfg->callbacks.debuginfo_path = &cfg->debuginfo_path;
+	return NULL;
+}
+
+void sym_config_deinit(struct sym_config *cfg)
+{
+	free(cfg->debuginfo_path);
+	free(cfg->sysroot);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* ---- resolver ---- */
+
+struct sym_slot {
+	uint64_t key;		/* pc << 1 | activation; 0 = empty slot (pc 0 is stored with key 1 or 2) */
+	struct sym_info *info;
+};
+
+struct sym_resolver {
+	Dwfl *dwfl;
+	struct sym_module *mods;	/* sorted by start */
+	size_t nmods;
+	bool mods_done;
+	struct sym_slot *slots;
+	size_t nslots, nused;	/* nslots is a power of two */
+};
+
+struct ck_error *sym_resolver_create(Dwfl *dwfl, struct sym_resolver **ret)
+{
+	struct sym_resolver *r = calloc(1, sizeof(*r));
+	if (!r)
+		return &ck_enomem;
+	r->dwfl = dwfl;
+	r->nslots = 1024;
+	r->slots = calloc(r->nslots, sizeof(*r->slots));
+	if (!r->slots) {
+		free(r);
+		return &ck_enomem;
+	}
+	*ret = r;
+	return NULL;
+}
+
+static void info_free(struct sym_info *si)
+{
+	if (!si)
+		return;
+	free(si->function);
+	free(si->file);
+	for (size_t i = 0; i < si->ninlines; i++) {
+		free(si->inlines[i].function);
+		free(si->inlines[i].file);
+	}
+	free(si->inlines);
+	free(si);
+}
+
+void sym_resolver_destroy(struct sym_resolver *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nslots; i++)
+		info_free(r->slots[i].info);
+	free(r->slots);
+	for (size_t i = 0; i < r->nmods; i++) {
+		free(r->mods[i].name);
+		free(r->mods[i].path);
+		free(r->mods[i].debug_file);
+		free(r->mods[i].build_id);
+	}
+	free(r->mods);
+	free(r);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+struct mod_collect {
+	struct sym_resolver *r;
+	size_t cap;
+	bool oom;
+};
+
+static int collect_module(Dwfl_Module *mod, void **userdata, const char *name,
+			  Dwarf_Addr start, void *arg)
+{
+	(void)userdata;
+	struct mod_collect *mc = arg;
+	struct sym_resolver *r = mc->r;
+	if (r->nmods == mc->cap) {
+		size_t ncap = mc->cap ? mc->cap * 2 : 32;
+		struct sym_module *n = realloc(r->mods, ncap * sizeof(*n));
+		if (!n) {
+			mc->oom = true;
+			return DWARF_CB_ABORT;
+		}
+		r->mods = n;
+		mc->cap = ncap;
+	}
+	struct sym_module *sm = &r->mods[r->nmods];
+	memset(sm, 0, sizeof(*sm));
+	Dwarf_Addr end = 0;
+	dwfl_module_info(mod, NULL, NULL, &end, NULL, NULL, NULL, NULL);
+	sm->start = start;
+	sm->end = end;
+	sm->name = dup_or_null(name);
+	if (name && !sm->name) {
+		mc->oom = true;
+		return DWARF_CB_ABORT;
+	}
+	r->nmods++;
+
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int len = dwfl_module_build_id(mod, &bits, &vaddr);
+	if (len > 0 && len <= 64) {
+		sm->build_id = malloc((size_t)len * 2 + 1);
+		if (!sm->build_id) {
+			mc->oom = true;
+			return DWARF_CB_ABORT;
+		}
+		for (int i = 0; i < len; i++)
+			sprintf(sm->build_id + 2 * i, "%02x", bits[i]);
+	}
+	Dwarf_Addr bias;
+	Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
+	if (dw)
+		sm->status = SYM_DWARF;
+	else if (dwfl_module_getsymtab(mod) > 0)
+		sm->status = SYM_SYMTAB;
+	const char *mainfile = NULL, *debugfile = NULL;
+	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, &debugfile);
+	sm->path = dup_or_null(mainfile);
+	sm->debug_file = dup_or_null(debugfile);
+	sm->has_cfi = dwfl_module_eh_cfi(mod, &bias) || dwfl_module_dwarf_cfi(mod, &bias);
+	/* A failing lookup above leaves an error code behind; drop it. */
+	(void)dwfl_errno();
+	return DWARF_CB_OK;
+}
+
+static int mod_cmp(const void *a, const void *b)
+{
+	const struct sym_module *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static struct ck_error *load_modules(struct sym_resolver *r)
+{
+	if (r->mods_done)
+		return NULL;
+	struct mod_collect mc = { r, 0, false };
+	dwfl_getmodules(r->dwfl, collect_module, &mc, 0);
+	if (mc.oom)
+		return &ck_enomem;
+	qsort(r->mods, r->nmods, sizeof(*r->mods), mod_cmp);
+	r->mods_done = true;
+	return NULL;
+}
+
+struct ck_error *sym_modules(struct sym_resolver *r, const struct sym_module **ret, size_t *n)
+{
+	struct ck_error *err = load_modules(r);
+	if (err)
+		return err;
+	*ret = r->mods;
+	*n = r->nmods;
+	return NULL;
+}
+
+static const struct sym_module *module_at(const struct sym_resolver *r, uint64_t start)
+{
+	size_t lo = 0, hi = r->nmods;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->mods[mid].start == start)
+			return &r->mods[mid];
+		if (r->mods[mid].start < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static uint64_t key_of(uint64_t pc, bool activation)
+{
+	return ((pc << 1) | (activation ? 1 : 0)) + 1;	/* +1: never 0 */
+}
+
+static uint64_t hash64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return k;
+}
+
+static struct sym_slot *slot_find(struct sym_slot *slots, size_t nslots, uint64_t key)
+{
+	size_t i = hash64(key) & (nslots - 1);
+	while (slots[i].key && slots[i].key != key)
+		i = (i + 1) & (nslots - 1);
+	return &slots[i];
+}
+
+static struct ck_error *grow(struct sym_resolver *r)
+{
+	size_t n = r->nslots * 2;
+	struct sym_slot *s = calloc(n, sizeof(*s));
+	if (!s)
+		return &ck_enomem;
+	for (size_t i = 0; i < r->nslots; i++)
+		if (r->slots[i].key)
+			*slot_find(s, n, r->slots[i].key) = r->slots[i];
+	free(r->slots);
+	r->slots = s;
+	r->nslots = n;
+	return NULL;
+}
+
+static const char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *n = NULL;
+	if (dwarf_attr_integrate(die, DW_AT_name, &attr))
+		n = dwarf_formstring(&attr);
+	if (!n && dwarf_attr_integrate(die, DW_AT_linkage_name, &attr))
+		n = dwarf_formstring(&attr);
+	return n;
+}
+
+/* DW_AT_call_file/DW_AT_call_line of an inlined_subroutine DIE. */
+static void call_site(Dwarf_Die *cudie, Dwarf_Die *die, const char **file, int *line)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Word v;
+	*file = NULL;
+	*line = 0;
+	if (dwarf_attr(die, DW_AT_call_line, &attr) && dwarf_formudata(&attr, &v) == 0)
+		*line = (int)v;
+	Dwarf_Files *files;
+	size_t nfiles;
+	if (dwarf_attr(die, DW_AT_call_file, &attr) && dwarf_formudata(&attr, &v) == 0 &&
+	    dwarf_getsrcfiles(cudie, &files, &nfiles) == 0 && v < nfiles)
+		*file = dwarf_filesrc(files, v, NULL, NULL);
+}
+
+static bool cfi_covers(Dwfl_Module *mod, uint64_t addr)
+{
+	Dwarf_Addr bias;
+	Dwarf_CFI *cfi = dwfl_module_eh_cfi(mod, &bias);
+	Dwarf_Frame *fr = NULL;
+	if (cfi && dwarf_cfi_addrframe(cfi, addr - bias, &fr) == 0) {
+		free(fr);
+		return true;
+	}
+	cfi = dwfl_module_dwarf_cfi(mod, &bias);
+	if (cfi && dwarf_cfi_addrframe(cfi, addr - bias, &fr) == 0) {
+		free(fr);
+		return true;
+	}
+	return false;
+}
+
+static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activation,
+				struct sym_info **ret)
+{
+	struct sym_info *si = calloc(1, sizeof(*si));
+	if (!si)
+		return &ck_enomem;
+	si->pc = pc;
+	si->activation = activation;
+	uint64_t addr = activation || pc == 0 ? pc : pc - 1;
+	Dwfl_Module *mod = dwfl_addrmodule(r->dwfl, addr);
+	if (!mod) {
+		(void)dwfl_errno();
+		*ret = si;
+		return NULL;
+	}
+	Dwarf_Addr mstart = 0;
+	dwfl_module_info(mod, NULL, &mstart, NULL, NULL, NULL, NULL, NULL);
+	si->module = module_at(r, mstart);
+	si->module_offset = pc - mstart;
+	si->cfi = cfi_covers(mod, addr);
+
+	bool oom = false;
+	/* Innermost source location of the address. */
+	const char *src = NULL;
+	int srcline = 0;
+	Dwfl_Line *dl = dwfl_module_getsrc(mod, addr);
+	if (dl)
+		src = dwfl_lineinfo(dl, NULL, &srcline, NULL, NULL, NULL);
+
+	/* DWARF scopes: inlined_subroutine* then the subprogram. */
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cudie = dwfl_module_addrdie(mod, addr, &bias);
+	Dwarf_Die *scopes = NULL;
+	int nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
+	const char *cur_file = src;
+	int cur_line = srcline;
+	const char *dwarf_func = NULL;
+	Dwarf_Addr dwarf_low = 0;
+	bool have_low = false;
+	size_t ninl = 0;
+	for (int i = 0; i < nscopes; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag == DW_TAG_inlined_subroutine)
+			ninl++;
+		else if (tag == DW_TAG_subprogram)
+			break;
+	}
+	if (ninl) {
+		si->inlines = calloc(ninl, sizeof(*si->inlines));
+		oom |= !si->inlines;
+	}
+	for (int i = 0; i < nscopes && !oom; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag == DW_TAG_inlined_subroutine) {
+			struct sym_inline *in = &si->inlines[si->ninlines++];
+			const char *nm = die_name(&scopes[i]);
+			in->function = dup_or_null(nm);
+			in->file = dup_or_null(cur_file);
+			in->line = cur_line;
+			oom |= (nm && !in->function) || (cur_file && !in->file);
+			call_site(cudie, &scopes[i], &cur_file, &cur_line);
+		} else if (tag == DW_TAG_subprogram) {
+			dwarf_func = die_name(&scopes[i]);
+			if (dwarf_lowpc(&scopes[i], &dwarf_low) == 0 ||
+			    dwarf_entrypc(&scopes[i], &dwarf_low) == 0)
+				have_low = true;
+			break;
+		}
+	}
+	free(scopes);
+
+	/* ELF symbol table: entry address and a name when DWARF has none. */
+	GElf_Off off = 0;
+	GElf_Sym sym;
+	const char *symname = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	const char *fname = dwarf_func ? dwarf_func : symname;
+	if (fname) {
+		si->function = strdup(fname);
+		oom |= !si->function;
+		if (symname && (!dwarf_func || !have_low || addr - off <= dwarf_low + bias)) {
+			si->function_start = addr - off;
+		} else if (have_low) {
+			si->function_start = dwarf_low + bias;
+		}
+		if (si->function_start && si->function_start <= pc)
+			si->function_offset = pc - si->function_start;
+	}
+	si->file = dup_or_null(cur_file);
+	si->line = cur_line;
+	oom |= cur_file && !si->file;
+	(void)dwfl_errno();
+	if (oom) {
+		info_free(si);
+		return &ck_enomem;
+	}
+	*ret = si;
+	return NULL;
+}
+
+struct ck_error *sym_lookup(struct sym_resolver *r, uint64_t pc, bool activation,
+			    const struct sym_info **ret)
+{
+	struct ck_error *err = load_modules(r);
+	if (err)
+		return err;
+	uint64_t key = key_of(pc, activation);
+	struct sym_slot *s = slot_find(r->slots, r->nslots, key);
+	if (s->key) {
+		*ret = s->info;
+		return NULL;
+	}
+	if ((r->nused + 1) * 2 > r->nslots) {
+		if ((err = grow(r)))
+			return err;
+		s = slot_find(r->slots, r->nslots, key);
+	}
+	struct sym_info *si;
+	if ((err = resolve(r, pc, activation, &si)))
+		return err;
+	s->key = key;
+	s->info = si;
+	r->nused++;
+	*ret = si;
+	return NULL;
+}
+
+struct find_sym {
+	const char *name;
+	uint64_t addr;
+};
+
+static int find_sym_cb(Dwfl_Module *mod, void **userdata, const char *mname,
+		       Dwarf_Addr start, void *arg)
+{
+	(void)userdata;
+	(void)mname;
+	(void)start;
+	struct find_sym *fs = arg;
+	int n = dwfl_module_getsymtab(mod);
+	for (int i = 0; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr a;
+		const char *nm = dwfl_module_getsym_info(mod, i, &sym, &a, NULL, NULL, NULL);
+		if (nm && a && strcmp(nm, fs->name) == 0 && GELF_ST_TYPE(sym.st_info) == STT_OBJECT) {
+			fs->addr = a;
+			return DWARF_CB_ABORT;
+		}
+	}
+	return DWARF_CB_OK;
+}
+
+uint64_t sym_find_symbol(struct sym_resolver *r, const char *name)
+{
+	struct find_sym fs = { name, 0 };
+	dwfl_getmodules(r->dwfl, find_sym_cb, &fs, 0);
+	(void)dwfl_errno();
+	return fs.addr;
+}
+
+void sym_normalize_name(const char *name, char *buf, size_t cap)
+{
+	if (!cap)
+		return;
+	buf[0] = 0;
+	if (!name)
+		return;
+	while (*name == '_')
+		name++;
+	size_t n = strcspn(name, "@");
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(buf, name, n);
+	buf[n] = 0;
+	/* GCC clone suffixes: foo.constprop.0, foo.isra.0, foo.part.0, foo.cold */
+	static const char *const sfx[] = { ".constprop", ".isra", ".part", ".cold", ".lto_priv" };
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		char *p = strstr(buf, sfx[i]);
+		if (p && p != buf)
+			*p = 0;
+	}
+}

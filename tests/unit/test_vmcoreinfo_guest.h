@@ -86,6 +86,8 @@ static size_t sg_vmcoreinfo(char *out, size_t cap, const char *osrelease, int64_
 	return (size_t)n;
 }
 
+static int sg_open(struct machine *m, const char *path);
+
 /* Build the guest into a temporary file and a machine over it. */
 static int sg_build(struct machine *m, char *path, int with_memsec)
 {
@@ -124,7 +126,12 @@ static int sg_build(struct machine *m, char *path, int with_memsec)
 	free(g.b);
 	if (!ok)
 		return -1;
+	return sg_open(m, path);
+}
 
+/* The machine over an already-built guest file (registers included). */
+static int sg_open(struct machine *m, const char *path)
+{
 	machine_init(m);
 	int file;
 	struct ck_error *err = machine_add_file(m, path, &file);

@@ -346,6 +346,6 @@ int main(void)
 	test_regions(&u);
 	test_vmem(&u);
 	test_refusals(&u);
-	tmp_cleanup();
+	if (!getenv("KEEP")) tmp_cleanup();
 	return UNIT_EXIT(&u);
 }

@@ -263,6 +263,6 @@ int main(void)
 	tmp_init();
 	test_versions(&u);
 	test_bad(&u);
-	tmp_cleanup();
+	if (!getenv("KEEP")) tmp_cleanup();
 	return UNIT_EXIT(&u);
 }

@@ -6,7 +6,7 @@ from drgn.helpers.linux.pid import for_each_task
 count = 0
 for task in for_each_task(prog):
     state = task.__state.value_() if hasattr(task, "__state") else task.state.value_()
-    if state & 2 == 0:                       # TASK_UNINTERRUPTIBLE
+    if (state & 2) == 0 or (state & 0x400):    # TASK_UNINTERRUPTIBLE, not TASK_IDLE (NOLOAD)
         continue
     names = []
     for frame in prog.stack_trace(task):

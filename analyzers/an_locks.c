@@ -82,7 +82,7 @@ static enum wait_class classify_name(const char *name)
 
 /* First class found scanning from the innermost frame (inlines first); *at is
  * the physical frame index that matched. */
-static enum wait_class classify_frames(const struct rpt_thread *th, size_t *at)
+static enum wait_class classify_frames(const struct rpt_thread *th, size_t *at, const char **name)
 {
 	for (size_t f = 0; f < th->nframes && f < SCAN_FRAMES; f++) {
 		const struct rpt_frame *fr = &th->frames[f];
@@ -90,12 +90,14 @@ static enum wait_class classify_frames(const struct rpt_thread *th, size_t *at)
 			enum wait_class c = classify_name(fr->inlines[i].function);
 			if (c != W_NONE) {
 				*at = f;
+				*name = fr->inlines[i].function;
 				return c;
 			}
 		}
 		enum wait_class c = classify_name(fr->function);
 		if (c != W_NONE) {
 			*at = f;
+			*name = fr->function;
 			return c;
 		}
 	}
@@ -138,11 +140,8 @@ static bool is_system_module(const char *m)
 
 /* "lock_pair (abba.c:23) in pthread_mutex_lock": the first frame outside libc
  * at or below the matched pthread call, and the call itself. */
-static char *wait_frame(const struct rpt_thread *th, size_t at)
+static char *wait_frame(const struct rpt_thread *th, size_t at, const char *call)
 {
-	const char *call = NULL;
-	if (at < th->nframes)
-		call = rpt_frame_top_name(&th->frames[at]);
 	size_t f = at;
 	while (f < th->nframes && is_system_module(th->frames[f].module))
 		f++;
@@ -265,7 +264,8 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 		uint64_t futex = tt->regs.gpr[X86_RDI];
 		const struct rpt_thread *th = &r->threads[i];
 		size_t at = 0;
-		enum wait_class c = classify_frames(th, &at);
+		const char *call = NULL;
+		enum wait_class c = classify_frames(th, &at, &call);
 		int32_t word = 0, at8 = 0;
 		bool have_word = read_i32(t, futex, &word);
 		bool have8 = read_i32(t, futex + 8, &at8);
@@ -313,7 +313,7 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 		}
 		if (w->owner_tid > 0 && w->owner < 0)
 			w->owner = find_tid(tab, n, w->owner_tid);
-		if (!(w->frame = wait_frame(th, at))) {
+		if (!(w->frame = wait_frame(th, at, call))) {
 			err = &ck_enomem;
 			goto out;
 		}
@@ -397,7 +397,7 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 						k ? ";" : "", (long long)r->threads[w->thread].tid, w->kind,
 						(unsigned long long)w->object, (long long)w->owner_tid, w->frame);
 		}
-		bool ok = report_add_finding(r, "deadlock", "deadlock: %s", s) != NULL;
+		bool ok = report_add_finding(r, "deadlock", "%s", s) != NULL;
 		free(s);
 		if (!ok) {
 			err = &ck_enomem;

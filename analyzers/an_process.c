@@ -31,7 +31,10 @@ static struct ck_error *process_run(struct target *t, const struct analyzer_opti
 		if (p->has_siginfo) {
 			rp->has_code = true;
 			rp->si_code = p->si_code;
-			rp->has_addr = p->si_code > 0;
+			/* si_addr is meaningful only for faults raised by the kernel */
+			rp->has_addr = p->si_code > 0 && (p->si_signo == LSIG_SEGV || p->si_signo == LSIG_BUS ||
+							   p->si_signo == LSIG_ILL || p->si_signo == LSIG_FPE ||
+							   p->si_signo == LSIG_TRAP);
 			rp->si_addr = p->si_addr;
 			rp->sender_pid = p->si_pid;
 		}

@@ -83,6 +83,8 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 				fprintf(out, ", fault address 0x%llx", (unsigned long long)p->si_addr);
 			if (p->sender_pid > 0)
 				fprintf(out, ", sent by pid %lld", (long long)p->sender_pid);
+			if (p->signo == LSIG_STOP && !r->crash.present)
+				fprintf(out, " (stopped to take the core; not a crash)");
 			fprintf(out, "\n");
 		} else {
 			fprintf(out, "signal:   none (core taken from a running process)\n");

@@ -472,6 +472,11 @@ void sym_normalize_name(const char *name, char *buf, size_t cap)
 		return;
 	while (*name == '_')
 		name++;
+	if (strncmp(name, "GI_", 3) == 0) {	/* glibc internal alias __GI___foo */
+		name += 3;
+		while (*name == '_')
+			name++;
+	}
 	size_t n = strcspn(name, "@");
 	if (n >= cap)
 		n = cap - 1;

@@ -8,9 +8,12 @@ struct node {
 
 static struct node *volatile head;	/* NULL: nobody filled the list */
 
-static inline __attribute__((always_inline)) int node_value(const struct node *n)
+static inline __attribute__((always_inline)) int node_value(const volatile struct node *n)
 {
-	return n->value;	/* faults: n == NULL */
+	int v = n->value;	/* faults: n == NULL */
+	if (v < 0)
+		v = -v;
+	return v + n->pad[1];
 }
 
 static __attribute__((noinline)) int sum_list(int k)

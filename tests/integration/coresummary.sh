@@ -1,0 +1,81 @@
+#!/bin/bash
+# coresummary on real process cores made at test time (testdata/proc/mkcores.sh):
+# exact deadlock cycles (TIDs + lock addresses the programs print), rwlock and
+# condvar waits, join edges, crash reasons with inline frames, 1000+ threads,
+# every thread's functions vs `eu-stack -i` and gdb `thread apply all bt`,
+# exit statuses, error messages, --dot.
+set -u
+ROOT=${COREKIT_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+BIN=${COREKIT_BIN:-$ROOT/build/bin}
+CS=$BIN/coresummary
+CHECK="python3 $ROOT/tests/integration/coresummary_check.py"
+# libdw keeps a few allocations for the life of the process; suppress only those.
+export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan-libdw.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+"$ROOT/scripts/install-deps.sh" --if-missing >&2 || { echo "FAIL deps: install-deps.sh failed"; exit 1; }
+D=$("$ROOT/testdata/proc/mkcores.sh") || { echo "FAIL mkcores: could not make the test cores"; exit 1; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+ok() { echo "ok $1"; }
+fail() { echo "FAIL $1: $2"; }
+
+for c in abba cycle3 rwlock condvar joincycle crash_null crash_assert many; do
+	if "$CS" --json --dot "$T/$c.dot" "$D/$c.core" >"$T/$c.json" 2>"$T/$c.err"; then
+		ok "$c report"
+	else
+		fail "$c report" "exit $?: $(head -c 300 "$T/$c.err")"; continue
+	fi
+	[ -s "$T/$c.err" ] && fail "$c stderr" "$(head -c 300 "$T/$c.err")"
+	$CHECK expect "$c" "$T/$c.json" "$D/$c.out"
+	$CHECK compare "$T/$c.json" "$D/$c" "$D/$c.core" | sed "s/^\(ok\|FAIL\) /\1 $c /"
+	"$CS" "$D/$c.core" >"$T/$c.txt" 2>&1 && grep -q '== verdict ==' "$T/$c.txt" \
+		&& ok "$c text" || fail "$c text" "$(head -c 300 "$T/$c.txt")"
+done
+
+# the kernel-written core of the same crash (NT_SIGINFO from the kernel), with --exe
+if [ -f "$D/crash_null.kcore" ]; then
+	"$CS" --json --exe "$D/crash_null.kexe" "$D/crash_null.kcore" >"$T/k.json" 2>"$T/k.err" \
+		&& $CHECK expect crash_null_kernel "$T/k.json" "$D/crash_null.kout" \
+		|| fail "kernel core" "$(cat "$T/k.err")"
+else
+	fail "kernel core" "mkcores.sh could not get a kernel core dump"
+fi
+
+# verdict lines a human reads
+grep -q '^deadlock: 2 threads in a cycle' "$T/abba.txt" && ok "abba text verdict" || fail "abba text verdict" "$(grep -A2 verdict "$T/abba.txt")"
+grep -q 'threads like this' "$T/many.txt" && ok "many text grouping" || fail "many text grouping" "no group line"
+grep -q 'NULL pointer dereference' "$T/crash_null.txt" && grep -q '^=> ' "$T/crash_null.txt" \
+	&& ok "crash_null text" || fail "crash_null text" "$(head -20 "$T/crash_null.txt")"
+grep -q 'color=red' "$T/abba.dot" && grep -q -- '-> t' "$T/abba.dot" && ok "abba dot" || fail "abba dot" "$(head -5 "$T/abba.dot")"
+command -v dot >/dev/null && { dot -Tsvg "$T/abba.dot" >/dev/null 2>&1 && ok "dot parses" || fail "dot parses" "graphviz rejected it"; }
+
+# exit statuses
+st() { "$@" >/dev/null 2>"$T/st.err"; echo $?; }
+[ "$(st "$CS" --fail-on deadlock "$D/abba.core")" = 4 ] && ok "fail-on deadlock" || fail "fail-on deadlock" "not 4"
+[ "$(st "$CS" --fail-on deadlock,crash "$D/condvar.core")" = 0 ] && ok "fail-on condvar" || fail "fail-on condvar" "not 0"
+[ "$(st "$CS" --fail-on crash "$D/crash_null.core")" = 4 ] && ok "fail-on crash" || fail "fail-on crash" "not 4"
+[ "$(st "$CS" --fail-on crash "$D/abba.core")" = 0 ] && ok "fail-on crash on hang" || fail "fail-on crash on hang" "not 0"
+[ "$(st "$CS")" = 1 ] && ok "usage no args" || fail "usage no args" "not 1"
+[ "$(st "$CS" --bogus "$D/abba.core")" = 1 ] && ok "usage bad flag" || fail "usage bad flag" "not 1"
+[ "$(st "$CS" --fail-on nonsense "$D/abba.core")" = 1 ] && ok "usage bad fail-on" || fail "usage bad fail-on" "not 1"
+"$CS" --help | grep -q -- '--debug-dir' && ok "help" || fail "help" "no --debug-dir"
+for f in --json --dot --exe --sysroot --debug-dir --all-threads --modules --max-frames --disable --list-analyzers --fail-on --version; do
+	"$CS" --help | grep -q -- "$f" || fail "help lists $f" "missing"
+done
+bad_input() {	# NAME FILE: exit 2 and one stderr line naming the file
+	local rc; "$CS" "$2" >/dev/null 2>"$T/bad.err"; rc=$?
+	if [ $rc = 2 ] && [ "$(wc -l <"$T/bad.err")" = 1 ] && grep -qF "$2" "$T/bad.err"; then ok "$1"
+	else fail "$1" "exit $rc: $(cat "$T/bad.err")"; fi
+}
+bad_input "missing file" "$T/nonexistent.core"
+bad_input "not a core" /bin/true
+head -c 100 "$D/abba.core" >"$T/trunc100.core"; bad_input "truncated header" "$T/trunc100.core"
+: >"$T/empty.core"; bad_input "empty file" "$T/empty.core"
+head -c 5000 "$D/abba.core" >"$T/trunc5k.core"
+rc=$(st "$CS" "$T/trunc5k.core"); { [ "$rc" = 2 ] || [ "$rc" = 0 ]; } && ok "truncated notes" || fail "truncated notes" "exit $rc: $(cat "$T/st.err")"
+head -c 2000000 "$D/abba.core" >"$T/trunc2m.core"
+rc=$(st "$CS" "$T/trunc2m.core"); { [ "$rc" = 2 ] || [ "$rc" = 0 ]; } && ok "truncated memory" || fail "truncated memory" "exit $rc: $(cat "$T/st.err")"
+"$CS" --list-analyzers | grep -q '^locks' && ok "list analyzers" || fail "list analyzers" "no locks"
+"$CS" --json --disable locks,signature "$D/abba.core" | python3 -c 'import json,sys; r=json.load(sys.stdin); sys.exit(0 if not r["locks"]["waits"] and r["signature"] is None else 1)' \
+	&& ok "disable analyzers" || fail "disable analyzers" "locks still ran"
+"$CS" --all-threads "$D/condvar.core" | grep -cE '^thread [0-9]+$' | grep -qx 5 && ok "all threads" || fail "all threads" "not 5 thread headers"
+exit 0

@@ -2,14 +2,30 @@
 #include "cpt_load.h"
 #include "format.h"
 
+#include <string.h>
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t n = strlen(s), k = strlen(suf);
+	return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+/*
+ * Mine: a known checkpoint magic; or a file named .vmss/.vmsn that is not an
+ * ELF file, so that open() reports its unknown magic (or its truncated
+ * header) instead of the caller saying "unknown format".
+ */
 static int vmss_probe(const char *path, const uint8_t *head, size_t headlen)
 {
-	(void)path;
-	if (headlen < 4)
-		return 0;
-	uint32_t magic = (uint32_t)head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 |
-			 (uint32_t)head[3] << 24;
-	return cpt_magic_known(magic);
+	if (headlen >= 4) {
+		uint32_t magic = (uint32_t)head[0] | (uint32_t)head[1] << 8 |
+				 (uint32_t)head[2] << 16 | (uint32_t)head[3] << 24;
+		if (cpt_magic_known(magic))
+			return 1;
+		if (memcmp(head, "\177ELF", 4) == 0)
+			return 0;
+	}
+	return has_suffix(path, ".vmss") || has_suffix(path, ".vmsn");
 }
 
 static struct ck_error *vmss_open(const char *path, const char *companion, struct machine *m)

@@ -9,6 +9,7 @@
  *   v7 adds u32 cpu_arch (1 = x86) right after the memory info.
  * debug.vmem is guest RAM with the holes cut out.
  */
+#include "cpt.h"
 #include "format.h"
 
 #include <errno.h>
@@ -65,12 +66,21 @@ static int has_suffix(const char *s, const char *suf)
 	return n >= k && strcmp(s + n - k, suf) == 0;
 }
 
+/*
+ * The format has no magic, so the name decides: a file named *.guest that is
+ * neither an ELF file nor a checkpoint (those have magics) is mine, and open()
+ * then checks the version and the header's consistency and says what is wrong.
+ */
 static int guestdump_probe(const char *path, const uint8_t *head, size_t headlen)
 {
-	struct gd_layout l;
-	if (!has_suffix(path, ".guest") || headlen < 8)
+	if (!has_suffix(path, ".guest"))
 		return 0;
-	return gd_layout((uint32_t)rd(head, 4), &l);
+	if (headlen >= 4) {
+		uint32_t magic = (uint32_t)rd(head, 4);
+		if (memcmp(head, "\177ELF", 4) == 0 || cpt_magic_known(magic))
+			return 0;
+	}
+	return 1;
 }
 
 struct gd_header {

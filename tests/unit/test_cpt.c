@@ -69,7 +69,9 @@ static void test_magics(struct unit *u)
 	build_std(&b, 0x12345678, 1, 1, -1, NULL, 4, NULL);
 	const char *p = tmp_file("bad.vmss");
 	cb_write(&b, p);
-	CHECK(u, vmss_format.probe(p, b.buf, b.len) == 0);
+	CHECK(u, vmss_format.probe(p, b.buf, b.len) == 1);	/* by name: open says why */
+	CHECK(u, vmss_format.probe("x.bin", b.buf, b.len) == 0);
+	CHECK(u, vmss_format.probe("x.vmss", (const uint8_t *)"\177ELF", 4) == 0);
 	struct machine m;
 	struct ck_error *err = open_vmss(p, NULL, &m);
 	CHECK(u, err_is_input(err, p, "0x12345678"));

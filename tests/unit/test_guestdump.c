@@ -209,14 +209,6 @@ static void test_bad(struct unit *u)
 		gd_build(&b, &s);
 		bad[i].apply(&b, &s);
 		struct ck_error *err = gd_open(&b, &s, "bad", &m, &p);
-		if (bad[i].apply == g_version) {
-			/* not a known version: the probe must decline, open must still refuse */
-			CHECK(u, err && strstr(err->msg, "probe said not mine"));
-			ck_error_destroy(err);
-			machine_init(&m);
-			err = guestdump_format.open(p, NULL, &m);
-			machine_deinit(&m);
-		}
 		CHECK(u, err && err->kind == CK_ERR_INPUT);
 		if (err) {
 			printf("# %s: %s\n", bad[i].name, err->msg);
@@ -252,7 +244,10 @@ static void test_bad(struct unit *u)
 	gd_build(&b, &s);
 	CHECK(u, guestdump_format.probe("x/debug.guest", b.buf, b.len) == 1);
 	CHECK(u, guestdump_format.probe("x/debug.vmss", b.buf, b.len) == 0);
-	CHECK(u, guestdump_format.probe("x/debug.guest", b.buf, 4) == 0);
+	CHECK(u, guestdump_format.probe("x/debug.guest", (const uint8_t *)"\177ELF", 4) == 0);
+	CHECK(u, guestdump_format.probe("x/debug.guest", (const uint8_t *)"\xd2\xbe\xd2\xbe", 4) == 0);
+	CHECK(u, guestdump_format.probe("x/debug.guest", (const uint8_t *)"\xd1\xba\xd1\xba", 4) == 0);
+	CHECK(u, guestdump_format.probe("x/debug.guest", (const uint8_t *)"", 0) == 1);
 	cb_free(&b);
 	UNIT_END(u);
 }

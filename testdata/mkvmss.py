@@ -33,6 +33,11 @@ Guest-dump mode (ESXi debug.guest + debug.vmem):
   mkvmss.py --guest DIR --guest-dump VERSION --out OUTDIR
     VERSION 1, 3, 4, 5, 6 or 7; writes OUTDIR/debug.guest and OUTDIR/debug.vmem
     (RAM from PA 0 to the end with the holes between regions removed).
+    debug.guest = header (version-specific, see vmware-checkpoint.md section 5),
+    then num_vcpus vCPU states back to back (116 B part 1, 42 B gap (45 for
+    v1/v3), 233 B part 2 in user_regs_struct order), then num_vcpus * 4 KiB of
+    zeros.  (crash reads the states contiguously; a 4 KiB block after each
+    state would put vCPU 1's registers into vCPU 0's reserved bytes.)
 
 Big copies are streamed in 1 MiB chunks; zero pages are skipped with seek, so
 outputs are sparse where the filesystem allows.
@@ -458,7 +463,11 @@ def make_guest_dump(args):
                 base[4], base[5], sel[3], sel[0], sel[4], sel[5]]
         p2 = b"".join(struct.pack("<Q", v) for v in regs) + bytes(17)
         assert len(p1) == 116 and len(p2) == 233
-        recs.append(p1 + bytes(gap) + p2 + bytes(PAGE))
+        recs.append(p1 + bytes(gap) + p2)
+    # crash (the reference reader, written by VMware) reads the vCPU states back
+    # to back and only counts num_vcpus * 4 KiB more in the file size, so the
+    # 4 KiB reserved blocks come after all the states.
+    recs.append(bytes(PAGE * len(cpus)))
 
     os.makedirs(args.out, exist_ok=True)
     blob = Blob(regions)

@@ -5,8 +5,11 @@
  * Layout (all little-endian, packed), by version:
  *   u32 version @0, u32 num_vcpus @4, then a reserved gap, then the
  *   main-memory info: last_addr, memsize_in_pages, reserved, mem_holes and
- *   two {ppn, pages} holes (v1: 32-bit page fields), then num_vcpus records.
- *   v7 adds u32 cpu_arch (1 = x86) right after the memory info.
+ *   two {ppn, pages} holes (v1: 32-bit page fields), then num_vcpus vCPU
+ *   states back to back (116 B part 1, a 42-byte gap (45 for v1/v3), 233 B
+ *   part 2), then num_vcpus * 4 KiB reserved.  The states are contiguous, as
+ *   crash (the reader VMware wrote) reads them; the 4 KiB blocks only count in
+ *   the file size.  v7 adds u32 cpu_arch (1 = x86) after the memory info.
  * debug.vmem is guest RAM with the holes cut out.
  */
 #include "cpt.h"
@@ -88,7 +91,7 @@ struct gd_header {
 	uint64_t last_addr, mem_pages;
 	uint64_t hole_ppn[GD_MAX_HOLES], hole_pages[GD_MAX_HOLES];
 	uint64_t last_addr_off, holes_off, nholes_off;
-	uint64_t vcpus_off, stride;
+	uint64_t vcpus_off, stride;	/* stride: one vCPU state (without the 4 KiB) */
 };
 
 static struct ck_error *gd_pread(int fd, const char *path, uint64_t off, void *buf, size_t len)
@@ -157,7 +160,7 @@ static struct ck_error *parse_header(const char *path, const uint8_t *h, uint64_
 			return ck_error_at(path, l->cpu_arch_off, "unknown CPU architecture %u", arch);
 	}
 	g->vcpus_off = l->old_mem ? 61 + 8ull * g->nholes : head_len;
-	g->stride = GD_PART1 + l->gap + GD_PART2 + GD_RESERVED;
+	g->stride = GD_PART1 + l->gap + GD_PART2;
 	/* Memory size consistency: last_addr + 1 == (pages + hole pages) * 4K. */
 	const uint64_t max_pages = UINT64_MAX / GD_PAGE / 4;
 	uint64_t total = g->mem_pages, prev_end = 0;
@@ -179,12 +182,13 @@ static struct ck_error *parse_header(const char *path, const uint8_t *h, uint64_
 				   "0x%" PRIx64 " pages of memory plus holes", g->last_addr, total);
 	if (prev_end > total)
 		return ck_error_at(path, g->holes_off, "memory holes end past the last address");
-	uint64_t want = g->vcpus_off + (uint64_t)g->nvcpus * g->stride;
+	uint64_t want = g->vcpus_off + (uint64_t)g->nvcpus * (g->stride + GD_RESERVED);
 	if (size != want)
 		return ck_error_at(path, size < want ? size : want,
 				   "file size 0x%" PRIx64 " does not match the header "
-				   "(%u vCPU records of %" PRIu64 " bytes at 0x%" PRIx64 " end at 0x%" PRIx64 ")",
-				   size, g->nvcpus, g->stride, g->vcpus_off, want);
+				   "(%u vCPU states of %" PRIu64 " bytes at 0x%" PRIx64 " and %u KiB reserved"
+				   " end at 0x%" PRIx64 ")", size, g->nvcpus, g->stride, g->vcpus_off,
+				   4 * g->nvcpus, want);
 	return NULL;
 }
 

@@ -18,7 +18,7 @@ struct gd_spec {
 
 static unsigned mem_off(uint32_t v) { return v == 1 ? 21 : v == 7 ? 16 : v == 6 ? 23 : 22; }
 static unsigned gap(uint32_t v) { return v >= 4 ? 42 : 45; }
-static uint64_t stride(uint32_t v) { return 116 + gap(v) + 233 + 4096; }
+static uint64_t stride(uint32_t v) { return 116 + gap(v) + 233; }	/* states back to back */
 static uint64_t vcpus_off(const struct gd_spec *s)
 {
 	return s->version == 1 ? 61 + 8ull * s->nholes : s->version == 7 ? 83 : mem_off(s->version) + 56;
@@ -30,7 +30,7 @@ static uint64_t uval(uint32_t c, int i) { return (uint64_t)(c + 1) << 32 | (uint
 static void gd_build(struct cb *b, const struct gd_spec *s)
 {
 	memset(b, 0, sizeof(*b));
-	uint64_t total = vcpus_off(s) + s->nvcpus * stride(s->version);
+	uint64_t total = vcpus_off(s) + s->nvcpus * (stride(s->version) + 4096);
 	cb_reserve(b, total);
 	b->len = total;
 	memset(b->buf, 0, total);

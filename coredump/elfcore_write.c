@@ -256,13 +256,29 @@ static struct ck_error *plan_loads(const struct machine *m, const struct linux_k
 		if ((err = phdr_add(ph, PT_LOAD, segs[i].off + (s - segs[i].pa), va, s, e - s, e - s)))
 			return err;
 	}
-	/* Direct map: page_offset_base + PA for every segment the kernel maps there. */
+	/*
+	 * Direct map: page_offset_base + PA for each stretch of consecutive runs
+	 * the kernel maps there.  Checked per run: a ROM run adjacent to RAM
+	 * (the BIOS at 4 GiB - 256 KiB, then RAM from 4 GiB) shares a segment
+	 * with RAM but is not in the direct map.
+	 */
 	for (size_t i = 0; k->page_offset_base && i < nsegs; i++) {
-		if (!in_direct_map(m, k, segs[i].pa))
-			continue;
-		if ((err = phdr_add(ph, PT_LOAD, segs[i].off, k->page_offset_base + segs[i].pa,
-				    segs[i].pa, segs[i].len, segs[i].len)))
-			return err;
+		uint64_t start = 0, end = 0;	/* the pending stretch, physical */
+		for (size_t j = segs[i].run; j <= segs[i].run + segs[i].nruns; j++) {
+			int last = j == segs[i].run + segs[i].nruns;
+			const struct mem_run *r = last ? NULL : &m->runs[j];
+			if (r && in_direct_map(m, k, r->pa)) {
+				if (start == end)
+					start = r->pa;
+				end = r->pa + r->len;
+				continue;
+			}
+			if (start != end &&
+			    (err = phdr_add(ph, PT_LOAD, segs[i].off + (start - segs[i].pa),
+					    k->page_offset_base + start, start, end - start, end - start)))
+				return err;
+			start = end = 0;
+		}
 	}
 	return NULL;
 }

@@ -7,14 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/*
- * guestdump_format is still being written (vmss2core/guestdump.c); until it
- * lands the reference is weak and an absent format is skipped.  Note that a
- * weak reference does not pull an object out of libcorekit.a, so make it
- * strong again as soon as the file exists.
- */
-#pragma weak guestdump_format
-
 /* Probe order: most specific magic first; the ELF reader claims any ET_CORE. */
 static const struct machine_format *const machine_formats[] = {
 	&vmss_format,

@@ -24,7 +24,6 @@
 
 enum {
 	SCAN_CHUNK = 4 << 20,
-	MAX_CANDIDATES = 64,
 	VMCOREINFO_MAX = 4096,		/* VMCOREINFO_BYTES: one page */
 	BANNER_MAX = 512,
 };
@@ -41,32 +40,6 @@ static int soft_error(struct ck_error **err)
 		return 1;
 	}
 	return 0;
-}
-
-/* Pages starting with "OSRELEASE=" in file-backed memory, in address order. */
-static struct ck_error *scan_osrelease(const struct machine *m, uint8_t *buf,
-				       uint64_t *cands, size_t *ncand)
-{
-	*ncand = 0;
-	for (size_t i = 0; i < m->nruns; i++) {
-		const struct mem_run *r = &m->runs[i];
-		if (r->kind != MEM_RUN_FILE)
-			continue;
-		uint64_t end = r->pa + r->len;
-		uint64_t pa = (r->pa + MACHINE_PAGE_SIZE - 1) & ~(uint64_t)(MACHINE_PAGE_SIZE - 1);
-		while (pa + sizeof(OSRELEASE_KEY) - 1 <= end) {
-			size_t n = end - pa < SCAN_CHUNK ? (size_t)(end - pa) : SCAN_CHUNK;
-			struct ck_error *err = machine_read_phys(m, pa, buf, n);
-			if (err)
-				return err;
-			for (size_t off = 0; off + sizeof(OSRELEASE_KEY) - 1 <= n; off += MACHINE_PAGE_SIZE)
-				if (memcmp(buf + off, OSRELEASE_KEY, sizeof(OSRELEASE_KEY) - 1) == 0 &&
-				    *ncand < MAX_CANDIDATES)
-					cands[(*ncand)++] = pa + off;
-			pa += n;
-		}
-	}
-	return NULL;
 }
 
 /* First occurrence of needle in [pa, pa + len) of file-backed memory, or 0 in *hit_ret. */
@@ -128,6 +101,17 @@ static struct ck_error *maps_to(const struct x86_pager *pg, uint64_t va, uint64_
 	return NULL;
 }
 
+/* The numbers vmcoreinfo_check() guaranteed are there. */
+static void parse_candidate(struct candidate *c)
+{
+	vmcoreinfo_get_hex(c->text, c->len, "SYMBOL(swapper_pg_dir)", &c->swapper);
+	vmcoreinfo_get_hex(c->text, c->len, "KERNELOFFSET", &c->kernel_offset);
+	vmcoreinfo_get_dec(c->text, c->len, "NUMBER(phys_base)", &c->phys_base);
+	int64_t l5 = 0;
+	vmcoreinfo_get_dec(c->text, c->len, "NUMBER(pgtable_l5_enabled)", &l5);
+	c->l5 = l5 == 1;
+}
+
 static struct ck_error *load_candidate(const struct machine *m, uint64_t pa, struct candidate *c, int *ok)
 {
 	*ok = 0;
@@ -149,12 +133,7 @@ static struct ck_error *load_candidate(const struct machine *m, uint64_t pa, str
 		return NULL;
 	}
 	*c = (struct candidate){ .pa = pa, .text = text, .len = len, .cpu = -1 };
-	vmcoreinfo_get_hex(text, len, "SYMBOL(swapper_pg_dir)", &c->swapper);
-	vmcoreinfo_get_hex(text, len, "KERNELOFFSET", &c->kernel_offset);
-	vmcoreinfo_get_dec(text, len, "NUMBER(phys_base)", &c->phys_base);
-	int64_t l5 = 0;
-	vmcoreinfo_get_dec(text, len, "NUMBER(pgtable_l5_enabled)", &l5);
-	c->l5 = l5 == 1;
+	parse_candidate(c);
 	*ok = 1;
 	return NULL;
 }
@@ -319,36 +298,51 @@ static struct ck_error *find_banner(const struct machine *m, uint8_t *buf, const
 	return *banner_ret ? NULL : &ck_enomem;
 }
 
-static void free_candidates(struct candidate *c, size_t n)
+/* Validate and score the page at pa; keep it in *best if it beats what is there. */
+static struct ck_error *consider(struct machine *m, uint64_t pa, struct candidate *best, int *have)
 {
-	for (size_t i = 0; i < n; i++)
-		free(c[i].text);
+	struct candidate c;
+	int ok;
+	struct ck_error *err = load_candidate(m, pa, &c, &ok);
+	if (err || !ok)
+		return err;
+	if ((err = score_candidate(m, &c)) || (*have && c.score <= best->score)) {
+		free(c.text);
+		return err;
+	}
+	if (*have)
+		free(best->text);
+	*best = c;
+	*have = 1;
+	return NULL;
 }
 
-/* Choose the best-scoring valid candidate; *best_ret = -1 if none. */
-static struct ck_error *pick_candidate(struct machine *m, uint8_t *buf, struct candidate *cs,
-				       size_t *ncs, int *best_ret)
+/*
+ * Every page of file-backed memory that starts with "OSRELEASE=", in address
+ * order; the best-scoring valid one (the first on a tie) ends up in *best.
+ */
+static struct ck_error *pick_candidate(struct machine *m, uint8_t *buf, struct candidate *best, int *have)
 {
-	uint64_t pas[MAX_CANDIDATES];
-	size_t npa;
-	struct ck_error *err = scan_osrelease(m, buf, pas, &npa);
-	*ncs = 0;
-	*best_ret = -1;
-	if (err)
-		return err;
-	for (size_t i = 0; i < npa; i++) {
-		int ok;
-		if ((err = load_candidate(m, pas[i], &cs[*ncs], &ok)))
-			return err;
-		if (!ok)
+	struct ck_error *err;
+	*have = 0;
+	for (size_t i = 0; i < m->nruns; i++) {
+		const struct mem_run r = m->runs[i];
+		if (r.kind != MEM_RUN_FILE)
 			continue;
-		struct candidate *c = &cs[(*ncs)++];
-		if ((err = score_candidate(m, c)))
-			return err;
-		if (*best_ret < 0 || c->score > cs[*best_ret].score)
-			*best_ret = (int)(*ncs - 1);
+		uint64_t end = r.pa + r.len;
+		uint64_t pa = (r.pa + MACHINE_PAGE_SIZE - 1) & ~(uint64_t)(MACHINE_PAGE_SIZE - 1);
+		while (pa + sizeof(OSRELEASE_KEY) - 1 <= end) {
+			size_t n = end - pa < SCAN_CHUNK ? (size_t)(end - pa) : SCAN_CHUNK;
+			if ((err = machine_read_phys(m, pa, buf, n)))
+				return err;
+			for (size_t off = 0; off + sizeof(OSRELEASE_KEY) - 1 <= n; off += MACHINE_PAGE_SIZE)
+				if (memcmp(buf + off, OSRELEASE_KEY, sizeof(OSRELEASE_KEY) - 1) == 0 &&
+				    (err = consider(m, pa + off, best, have)))
+					return err;
+			pa += n;
+		}
 	}
-	if (*best_ret >= 0 || !m->meta.vmcoreinfo)
+	if (*have || !m->meta.vmcoreinfo)
 		return NULL;
 	/* Not in RAM (or not page-aligned): fall back to a VMCOREINFO note the reader found. */
 	size_t len = strnlen(m->meta.vmcoreinfo, m->meta.vmcoreinfo_len);
@@ -357,34 +351,25 @@ static struct ck_error *pick_candidate(struct machine *m, uint8_t *buf, struct c
 	char *text = strndup(m->meta.vmcoreinfo, len);
 	if (!text)
 		return &ck_enomem;
-	struct candidate *c = &cs[(*ncs)++];
-	*c = (struct candidate){ .pa = m->meta.vmcoreinfo_pa, .text = text, .len = len, .cpu = -1 };
-	vmcoreinfo_get_hex(text, len, "SYMBOL(swapper_pg_dir)", &c->swapper);
-	vmcoreinfo_get_hex(text, len, "KERNELOFFSET", &c->kernel_offset);
-	vmcoreinfo_get_dec(text, len, "NUMBER(phys_base)", &c->phys_base);
-	int64_t l5 = 0;
-	vmcoreinfo_get_dec(text, len, "NUMBER(pgtable_l5_enabled)", &l5);
-	c->l5 = l5 == 1;
-	if ((err = score_candidate(m, c)))
-		return err;
-	*best_ret = (int)(*ncs - 1);
-	return NULL;
+	*best = (struct candidate){ .pa = m->meta.vmcoreinfo_pa, .text = text, .len = len, .cpu = -1 };
+	parse_candidate(best);
+	*have = 1;
+	return score_candidate(m, best);
 }
 
 struct ck_error *linux_kernel_detect(struct machine *m, struct linux_kernel *k_ret)
 {
 	struct linux_kernel k = { .found = 0, .cpu = -1 };
-	struct candidate cs[MAX_CANDIDATES + 1];
-	size_t ncs = 0;
-	int best;
+	struct candidate best = { 0 };
+	int have = 0;
 	char *banner = NULL;
 	uint8_t *buf = malloc(SCAN_CHUNK);
 	if (!buf)
 		return &ck_enomem;
-	struct ck_error *err = pick_candidate(m, buf, cs, &ncs, &best);
-	if (err || best < 0)
+	struct ck_error *err = pick_candidate(m, buf, &best, &have);
+	if (err || !have)
 		goto out;
-	struct candidate *c = &cs[best];
+	struct candidate *c = &best;
 	size_t vlen;
 	const char *os = vmcoreinfo_get(c->text, c->len, "OSRELEASE", &vlen);
 	memcpy(k.osrelease, os, vlen);
@@ -419,7 +404,7 @@ struct ck_error *linux_kernel_detect(struct machine *m, struct linux_kernel *k_r
 	banner = NULL;
 out:
 	free(banner);
-	free_candidates(cs, ncs);
+	free(best.text);
 	free(buf);
 	if (!err)
 		*k_ret = k;

@@ -1,4 +1,5 @@
 /* test_vmcoreinfo.c - VMCOREINFO parsing and Linux kernel detection on a synthetic guest. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -119,6 +120,28 @@ int main(void)
 		/* Decoy's swapper_pg_dir does not map itself; the real one does. */
 		CHECK(&u, !err && k.found && k.cpu == -1 && k.vmcoreinfo_pa == SG_VMCI_PA);
 		CHECK(&u, k.page_offset_base == SG_POB);
+		ck_error_destroy(err);
+		machine_deinit(&m);
+		unlink(path);
+	}
+	UNIT_END(&u);
+
+	UNIT_BEGIN(&u, "detect_among_many_decoys");
+	if (sg_build(&m, path, 1) != 0) {
+		CHECK(&u, !"cannot build the synthetic guest");
+	} else {
+		/* 200 valid-looking VMCOREINFO pages of "other kernels" before the real one. */
+		char text[4096];
+		size_t n = sg_vmcoreinfo(text, sizeof(text), "6.1.0-stale", SG_PHYS_BASE - 0x200000, 1, 0);
+		int ok = 1;
+		int fd = open(path, O_WRONLY);
+		for (int i = 0; fd >= 0 && i < 200; i++)
+			ok &= pwrite(fd, text, n, (off_t)(0x1b00000 + i * 4096)) == (ssize_t)n;
+		if (fd >= 0)
+			close(fd);
+		CHECK(&u, ok && fd >= 0);
+		err = linux_kernel_detect(&m, &k);
+		CHECK(&u, !err && k.found && k.vmcoreinfo_pa == SG_VMCI_PA && !strcmp(k.osrelease, "6.1.0-test"));
 		ck_error_destroy(err);
 		machine_deinit(&m);
 		unlink(path);

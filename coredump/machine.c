@@ -94,7 +94,8 @@ static int run_cmp(const void *a, const void *b)
 
 struct ck_error *machine_finish_runs(struct machine *m)
 {
-	qsort(m->runs, m->nruns, sizeof(*m->runs), run_cmp);
+	if (m->nruns > 1)
+		qsort(m->runs, m->nruns, sizeof(*m->runs), run_cmp);
 	for (size_t i = 0; i < m->nruns; i++) {
 		const struct mem_run *r = &m->runs[i];
 		if (i > 0 && m->runs[i - 1].pa + m->runs[i - 1].len > r->pa)

@@ -306,14 +306,14 @@ static struct ck_error *elfcore_open(const char *path, const char *companion, st
 		if (!vmcore_like && !cnt.nqemu && !m->meta.vmcoreinfo)
 			err = ck_error_at(path, 0, "every PT_LOAD has physical address 0: a process core,"
 					  " not a VM memory dump");
+		else if (m->nruns == 0)
+			err = ck_error_at(path, 0, "no PT_LOAD segments: no memory in this core");
 		else
 			err = machine_finish_runs(m);
 	}
 	elf_end(elf);
 	if (err)
 		return err;
-	if (m->nruns == 0)
-		return ck_error_at(path, 0, "no PT_LOAD segments: no memory in this core");
 	m->meta.source_format = strdup(cnt.nqemu ? "ELF core (QEMU dump-guest-memory)" : "ELF core");
 	if (!m->meta.source_format)
 		return &ck_enomem;

@@ -536,6 +536,81 @@ int main(int argc, char **argv)
 	}
 	UNIT_END(&u);
 
+	UNIT_BEGIN(&u, "read_survives_corruption");
+	{
+		/* A small core (64 KiB of RAM, 2 vCPUs), then 2000 copies with random bytes changed. */
+		char in[] = "/tmp/corekit-fz-XXXXXX";
+		int fd = mkstemp(in);
+		uint8_t ram[65536];
+		for (size_t i = 0; i < sizeof(ram); i++)
+			ram[i] = (uint8_t)(i * 7 + (i >> 12));
+		int ok = fd >= 0 && pwrite(fd, ram, sizeof(ram), 0) == (ssize_t)sizeof(ram);
+		if (fd >= 0)
+			close(fd);
+		machine_init(&m);
+		int file;
+		err = machine_add_file(&m, in, &file);
+		if (!err)
+			err = machine_add_run(&m, 0x100000, sizeof(ram), MEM_RUN_FILE, file, 0);
+		if (!err)
+			err = machine_finish_runs(&m);
+		if (!err)
+			err = machine_set_ncpus(&m, 2);
+		struct elfcore_options o = { .out_path = out, .force = 1 };
+		if (!err)
+			err = elfcore_write(&m, NULL, &o);
+		CHECK(&u, ok && !err);
+		ck_error_destroy(err);
+		machine_deinit(&m);
+		unlink(in);
+		static uint8_t orig[1 << 17], mut[1 << 17];
+		fd = open(out, O_RDONLY);
+		ssize_t len = fd >= 0 ? pread(fd, orig, sizeof(orig), 0) : -1;
+		if (fd >= 0)
+			close(fd);
+		CHECK(&u, len > 4096);
+		char fz[300];
+		snprintf(fz, sizeof(fz), "%s/fz.core", dir);
+		unsigned seed = 12345;
+		int opened = 0, wrong_kind = 0;
+		for (int it = 0; len > 4096 && it < 2000; it++) {
+			memcpy(mut, orig, (size_t)len);
+			int nflip = 1 + (int)(rand_r(&seed) % 8);
+			/* Mostly the headers and notes (the first 4 KiB), sometimes anywhere. */
+			for (int j = 0; j < nflip; j++) {
+				size_t at = rand_r(&seed) % 4 ? (size_t)rand_r(&seed) % 4096 : (size_t)rand_r(&seed) % (size_t)len;
+				mut[at] = (uint8_t)rand_r(&seed);
+			}
+			size_t mlen = rand_r(&seed) % 16 ? (size_t)len : (size_t)rand_r(&seed) % (size_t)len;
+			int wfd = open(fz, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			if (wfd < 0 || write(wfd, mut, mlen) != (ssize_t)mlen) {
+				if (wfd >= 0)
+					close(wfd);
+				break;
+			}
+			close(wfd);
+			struct machine fm;
+			machine_init(&fm);
+			err = machine_open(fz, NULL, &fm, NULL);
+			if (!err) {
+				opened++;
+				uint8_t b[64];	/* reading what it claims to have must work or fail cleanly */
+				for (size_t ri = 0; ri < fm.nruns; ri++) {
+					struct ck_error *e2 = machine_read_phys(&fm, fm.runs[ri].pa, b, 1);
+					wrong_kind += e2 && e2->kind != CK_ERR_INPUT;
+					ck_error_destroy(e2);
+				}
+			} else {
+				wrong_kind += err->kind != CK_ERR_INPUT;
+			}
+			ck_error_destroy(err);
+			machine_deinit(&fm);
+		}
+		CHECK(&u, opened > 0 && wrong_kind == 0);
+		unlink(fz);
+	}
+	UNIT_END(&u);
+
 	unlink(out);
 	rmdir(dir);
 	return UNIT_EXIT(&u);

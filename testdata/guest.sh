@@ -28,9 +28,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 G=$HERE/guest
 SHAPE=${1:-}
 case $SHAPE in
-small) MACHINE=pc VCPUS=2 MEM_MB=256 WB=0 SPIN=0 ;;
-big) MACHINE=q35 VCPUS=4 MEM_MB=3072 WB=1 SPIN=1 ;;
-demo) MACHINE=pc VCPUS=1 MEM_MB=128 WB=0 SPIN=0 ;;
+small) MACHINE=pc VCPUS=2 MEM_MB=256 WB=0 SPIN=0 KARGS= ;;
+big) MACHINE=q35 VCPUS=4 MEM_MB=3072 WB=1 SPIN=1 KARGS= ;;
+# demo: init_on_free=1 zeroes freed pages, so the image compresses well
+demo) MACHINE=pc VCPUS=1 MEM_MB=128 WB=0 SPIN=0 KARGS=init_on_free=1 ;;
 *) echo "usage: $0 small|big|demo" >&2; exit 1 ;;
 esac
 log() { echo "guest.sh[$SHAPE]: $*" >&2; }
@@ -58,7 +59,7 @@ CACHE=${COREKIT_CACHE:-$HOME/.cache/corekit}
 GUESTS=$CACHE/guests
 mkdir -p "$GUESTS"
 HASH=$( {
-	echo "shape=$SHAPE machine=$MACHINE vcpus=$VCPUS mem=$MEM_MB wb=$WB spin=$SPIN kver=$KVER"
+	echo "shape=$SHAPE machine=$MACHINE vcpus=$VCPUS mem=$MEM_MB wb=$WB spin=$SPIN kargs=$KARGS kver=$KVER"
 	cd "$HERE" && find guest.sh guest -type f | LC_ALL=C sort | xargs sha256sum
 } | sha256sum | cut -c1-12)
 NAME=$KVER-$SHAPE-$HASH
@@ -118,7 +119,7 @@ t_boot=$(date +%s)
 qemu-system-x86_64 -accel tcg -M "$MACHINE" -m "${MEM_MB}M" -smp "$VCPUS" \
 	-nographic -no-reboot -nic none -device vmcoreinfo \
 	-kernel /boot/vmlinuz-"$KVER" -initrd "$WORK/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 ck.wb=$WB ck.spin=$SPIN" \
+	-append "console=ttyS0 panic=-1 ck.wb=$WB ck.spin=$SPIN${KARGS:+ $KARGS}" \
 	-qmp unix:"$SOCK",server=on,wait=off </dev/null >"$WORK/serial.log" 2>&1 &
 QPID=$!
 deadline=$((t_boot + ${COREKIT_GUEST_TIMEOUT:-900}))
@@ -181,6 +182,7 @@ rm -f "$WORK/initramfs.cpio.gz" "$WORK/dump.out" "$WORK/kmod.log"
 	echo "machine=$MACHINE"
 	echo "writer_blocks=$WB"
 	echo "user_spin=$SPIN"
+	echo "kernel_args=console=ttyS0 panic=-1 ck.wb=$WB ck.spin=$SPIN${KARGS:+ $KARGS}"
 	echo "hash=$HASH"
 	echo "kernel=/boot/vmlinuz-$KVER"
 	echo "vmlinux_debug=/usr/lib/debug/boot/vmlinux-$KVER"

@@ -157,8 +157,9 @@ static struct ck_error *parse_group(struct cpt_file *f, struct reader *r, size_t
 		pos += namelen;
 		if (end - pos < 4u * t.nidx)
 			return ck_error_at(path, (unsigned long long)pos,
-					   "tag %s/%s: %d indices run past group end 0x%llx",
-					   g->name, t.name, t.nidx, (unsigned long long)end);
+					   "tag %s/%s: %d ind%s run%s past group end 0x%llx",
+					   g->name, t.name, t.nidx, t.nidx == 1 ? "ex" : "ices",
+					   t.nidx == 1 ? "s" : "", (unsigned long long)end);
 		uint8_t ib[12];
 		if ((err = rd_get(r, pos, ib, 4u * t.nidx)))
 			return err;

@@ -143,7 +143,7 @@ static const struct corruption cases[] = {
 	{ "group_end_in_tag_name", c_group_end_in_name, "tag name (12 bytes) runs past group end", 1 },
 	{ "group_end_in_tag_head", c_group_end_in_head, "tag head runs past group end", 1 },
 	{ "group_end_in_value", c_group_end_in_value, "cpu/cpu:numVCPUs: value (4 bytes)", 1 },
-	{ "group_end_in_indices", c_group_end_in_indices, "indices run past group end", 1 },
+	{ "group_end_in_indices", c_group_end_in_indices, "1 index runs past group end", 1 },
 	{ "block_disk_size_huge", c_disk_size_huge, "Snapshot/cfgFile: block data", 1 },
 	{ "pad_len_huge", c_pad_huge, "block padding (65535 bytes)", 1 },
 	{ "name_length_past_group", c_name_len_huge, "tag name (255 bytes)", 1 },

@@ -16,8 +16,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64], vmss[96];
+static char dir[64], vmss[96], vmem[96];
 static FILE *devnull;
+
+static void cleanup(void)
+{
+	unlink(vmss);
+	unlink(vmem);
+	rmdir(dir);
+}
 
 static void setup(void)
 {
@@ -25,8 +32,8 @@ static void setup(void)
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(vmss, sizeof(vmss), "%s/f.vmss", dir);
-	char vmem[96];
 	snprintf(vmem, sizeof(vmem), "%s/f.vmem", dir);
+	atexit(cleanup);
 	FILE *f = fopen(vmem, "wb");
 	if (!f)
 		abort();

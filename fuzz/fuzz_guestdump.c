@@ -7,13 +7,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "format.h"
 #include "machine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64], guest[96];
+static char dir[64], guest[96], vmem[96];
+
+static void cleanup(void)
+{
+	unlink(guest);
+	unlink(vmem);
+	rmdir(dir);
+}
 
 static void setup(void)
 {
@@ -21,8 +29,8 @@ static void setup(void)
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(guest, sizeof(guest), "%s/debug.guest", dir);
-	char vmem[96];
 	snprintf(vmem, sizeof(vmem), "%s/debug.vmem", dir);
+	atexit(cleanup);
 	FILE *f = fopen(vmem, "wb");
 	if (!f)
 		abort();

@@ -65,7 +65,8 @@ static void put_value(FILE *out, const struct cpt_file *f, const struct cpt_tag 
 		for (size_t i = n; i > 0; i--)
 			v = v << 8 | b[i - 1];
 		fprintf(out, "  = 0x%" PRIx64, v);
-		return;
+		if (n < 3 || !is_text(b, n))
+			return;
 	}
 	if (is_text(b, n)) {
 		fprintf(out, "  = \"");

@@ -300,6 +300,10 @@ static struct ck_error *guestdump_open(const char *path, const char *companion, 
 		err = ck_error_errno(errno, "%s: stat", path);
 		goto out;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		err = ck_error_create(CK_ERR_INPUT, "%s: not a regular file", path);
+		goto out;
+	}
 	uint64_t size = (uint64_t)st.st_size;
 	if ((err = gd_pread(fd, path, 0, head, size < GD_HEAD_MAX ? (size_t)size : GD_HEAD_MAX)) ||
 	    (err = parse_header(path, head, size, &g, &l)))

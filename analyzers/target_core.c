@@ -48,8 +48,18 @@ struct cache_page {
 	unsigned char data[PAGE];
 };
 
+/* One NT_FILE entry: a file mapping of the process. */
+struct file_map {
+	uint64_t start, end, pgoff;	/* pgoff in pages of NT_FILE's page size */
+	const char *path;		/* points into files_names */
+};
+
 struct core_target {
 	struct target base;
+	struct file_map *files;
+	size_t nfiles;
+	char *files_names;
+	uint64_t file_page;
 	char *path;
 	int fd;
 	off_t size;
@@ -375,6 +385,8 @@ static void core_destroy(struct target *t)
 	free(c->cache);
 	free(c->threads);
 	free(c->by_tid);
+	free(c->files);
+	free(c->files_names);
 	free(c->exe);
 	free(c->psargs);
 	free(c->comm);
@@ -472,6 +484,39 @@ static struct ck_error *add_thread(struct core_target *c, const unsigned char *d
 	return NULL;
 }
 
+/* NT_FILE: count, page size, count x {start, end, pgoff}, then count names. */
+static struct ck_error *parse_nt_file(struct core_target *c, const unsigned char *d, size_t len,
+				      unsigned long long off)
+{
+	uint64_t count = get64(d);
+	if (count > (len - 16) / 24)
+		return ck_error_at(c->path, off, "NT_FILE claims %llu mappings in %zu bytes",
+				   (unsigned long long)count, len);
+	size_t nlen = len - 16 - (size_t)count * 24;
+	c->files = calloc(count ? count : 1, sizeof(*c->files));
+	c->files_names = malloc(nlen + 1);
+	if (!c->files || !c->files_names)
+		return &ck_enomem;
+	memcpy(c->files_names, d + 16 + count * 24, nlen);
+	c->files_names[nlen] = 0;
+	c->file_page = get64(d + 8);
+	const char *name = c->files_names, *end = c->files_names + nlen;
+	for (uint64_t i = 0; i < count && name < end; i++) {
+		struct file_map *f = &c->files[c->nfiles++];
+		f->start = get64(d + 16 + i * 24);
+		f->end = get64(d + 16 + i * 24 + 8);
+		f->pgoff = get64(d + 16 + i * 24 + 16);
+		f->path = name;
+		name += strlen(name) + 1;
+	}
+	/* The first mapping at file offset 0 is the executable (it is mapped
+	 * first); libdwfl's name for the main module takes precedence. */
+	for (size_t i = 0; i < c->nfiles && !c->exe; i++)
+		if (c->files[i].pgoff == 0 && c->files[i].path[0] == '/' && !(c->exe = strdup(c->files[i].path)))
+			return &ck_enomem;
+	return NULL;
+}
+
 static char *dup_field(const unsigned char *p, size_t max)
 {
 	size_t n = strnlen((const char *)p, max);
@@ -523,19 +568,8 @@ static struct ck_error *parse_notes(struct core_target *c, const GElf_Phdr *ph)
 			c->proc.si_code = get32(desc + 8);
 			c->proc.si_addr = get64(desc + 16);
 			c->proc.si_pid = c->proc.si_code <= 0 ? get32(desc + 16) : -1;
-		} else if (core && nh.n_type == NT_FILE && !c->exe && nh.n_descsz >= 16) {
-			/* The first file mapping with offset 0 names the executable
-			 * (mappings are sorted by address; the program comes first
-			 * for non-PIE and usually for PIE too).  Used only as a
-			 * fallback when libdwfl cannot name the main module. */
-			uint64_t count = get64(desc);
-			if (count && count < nh.n_descsz / 24) {
-				const char *names = (const char *)desc + 16 + count * 24;
-				size_t left = nh.n_descsz - 16 - count * 24;
-				size_t l = strnlen(names, left);
-				if (l && l < left && !(c->exe = strdup(names)))
-					err = &ck_enomem;
-			}
+		} else if (core && nh.n_type == NT_FILE && !c->files && nh.n_descsz >= 16) {
+			err = parse_nt_file(c, desc, nh.n_descsz, foff);
 		}
 		if (err)
 			return err;
@@ -634,6 +668,58 @@ static bool fatal_signal(int sig)
 	       sig == LSIG_TERM || sig == LSIG_QUIT || sig == LSIG_XCPU || sig == LSIG_XFSZ;
 }
 
+/*
+ * --sysroot: report every ELF file mapping of the core from SYSROOT/PATH
+ * instead of letting libdwfl find the files by their recorded paths.
+ * A shared object (ET_DYN) is placed at the address where its offset-0
+ * mapping starts, minus its first PT_LOAD's page-aligned p_vaddr.
+ */
+static struct ck_error *report_sysroot(struct core_target *c, const char *sysroot, const char *exe)
+{
+	for (size_t i = 0; i < c->nfiles; i++) {
+		const struct file_map *f = &c->files[i];
+		if (f->pgoff != 0 || f->path[0] != '/')
+			continue;
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = c->files[j].pgoff == 0 && strcmp(c->files[j].path, f->path) == 0;
+		if (seen)
+			continue;
+		char *file = NULL;
+		if (exe && c->exe && strcmp(f->path, c->exe) == 0)
+			file = strdup(exe);
+		else if (asprintf(&file, "%s%s", sysroot, f->path) < 0)
+			file = NULL;
+		if (!file)
+			return &ck_enomem;
+		int fd = open(file, O_RDONLY | O_CLOEXEC);
+		Elf *e = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+		GElf_Ehdr eh;
+		uint64_t first = 0;
+		bool ok = e && elf_kind(e) == ELF_K_ELF && gelf_getehdr(e, &eh) &&
+			  (eh.e_type == ET_DYN || eh.e_type == ET_EXEC);
+		size_t phnum = 0;
+		if (ok && elf_getphdrnum(e, &phnum) == 0) {
+			for (size_t k = 0; k < phnum; k++) {
+				GElf_Phdr ph;
+				if (gelf_getphdr(e, (int)k, &ph) && ph.p_type == PT_LOAD) {
+					first = ph.p_vaddr & ~(uint64_t)(PAGE - 1);
+					break;
+				}
+			}
+		}
+		if (e)
+			elf_end(e);
+		if (fd >= 0)
+			close(fd);
+		if (ok && !dwfl_report_elf(c->dwfl, f->path, file, -1,
+					   eh.e_type == ET_DYN ? f->start - first : 0, false))
+			(void)dwfl_errno();	/* unreadable or overlapping: leave it out */
+		free(file);
+	}
+	return NULL;
+}
+
 struct main_mod {
 	const char *path;
 };
@@ -678,7 +764,10 @@ struct ck_error *target_core_open(const char *path, const struct target_core_opt
 		goto fail;
 	}
 	dwfl_report_begin(c->dwfl);
-	if (dwfl_core_file_report(c->dwfl, c->elf, opt ? opt->exe : NULL) < 0) {
+	if (opt && opt->sym.sysroot) {
+		if ((err = report_sysroot(c, opt->sym.sysroot, opt->exe)))
+			goto fail;
+	} else if (dwfl_core_file_report(c->dwfl, c->elf, opt ? opt->exe : NULL) < 0) {
 		err = sym_dwfl_error(CK_ERR_INPUT, path);
 		goto fail;
 	}

@@ -192,7 +192,8 @@ static struct ck_error *load_modules(struct sym_resolver *r)
 	dwfl_getmodules(r->dwfl, collect_module, &mc, 0);
 	if (mc.oom)
 		return &ck_enomem;
-	qsort(r->mods, r->nmods, sizeof(*r->mods), mod_cmp);
+	if (r->nmods)
+		qsort(r->mods, r->nmods, sizeof(*r->mods), mod_cmp);
 	r->mods_done = true;
 	return NULL;
 }

@@ -40,6 +40,34 @@ else
 	fail "kernel core" "mkcores.sh could not get a kernel core dump"
 fi
 
+# --exe with a stripped binary + --debug-dir holding its build-id debug file
+objcopy --only-keep-debug "$D/crash_null" "$T/cn.debug"
+bid=$(readelf -n "$D/crash_null" | awk '/Build ID/ {print $3}')
+mkdir -p "$T/dd/.build-id/${bid:0:2}" && mv "$T/cn.debug" "$T/dd/.build-id/${bid:0:2}/${bid:2}.debug"
+strip -o "$T/cn.stripped" "$D/crash_null"
+"$CS" --json --exe "$T/cn.stripped" --debug-dir "$T/dd" "$D/crash_null.core" >"$T/dd.json" 2>"$T/dd.err" \
+	&& $CHECK expect crash_null "$T/dd.json" "$D/crash_null.out" | sed 's/^\(ok\|FAIL\) /\1 debug-dir /' \
+	|| fail "debug-dir" "$(cat "$T/dd.err")"
+python3 - "$T/dd.json" "$T/dd" <<'PY' && ok "debug-dir file used" || fail "debug-dir file used" "module debug_file not under $T/dd"
+import json, sys
+r = json.load(open(sys.argv[1]))
+sys.exit(0 if any((m['debug_file'] or '').startswith(sys.argv[2]) for m in r['modules']) else 1)
+PY
+
+# --sysroot: every mapped ELF file from SYSROOT/PATH (paths as recorded in the core)
+SR=$T/sysroot
+for f in $(eu-readelf -n "$D/abba.core" | awk '$NF ~ /^\// {print $NF}' | sort -u); do
+	[ -f "$f" ] && mkdir -p "$SR$(dirname "$f")" && cp "$f" "$SR$f"
+done
+"$CS" --json --sysroot "$SR" "$D/abba.core" >"$T/sr.json" 2>"$T/sr.err" || fail "sysroot" "$(cat "$T/sr.err")"
+python3 - "$T/sr.json" "$SR" <<'PY' && ok "sysroot modules" || fail "sysroot modules" "paths not under sysroot"
+import json, sys
+r = json.load(open(sys.argv[1]))
+paths = [m['path'] for m in r['modules'] if m['path']]
+sys.exit(0 if len(paths) >= 3 and all(p.startswith(sys.argv[2]) for p in paths) and r['locks']['cycles'] else 1)
+PY
+$CHECK compare "$T/sr.json" "$D/abba" "$D/abba.core" | sed 's/^\(ok\|FAIL\) /\1 sysroot /'
+
 # verdict lines a human reads
 grep -q '^deadlock: 2 threads in a cycle' "$T/abba.txt" && ok "abba text verdict" || fail "abba text verdict" "$(grep -A2 verdict "$T/abba.txt")"
 grep -q 'threads like this' "$T/many.txt" && ok "many text grouping" || fail "many text grouping" "no group line"

@@ -23,7 +23,9 @@ class Bad(Exception):
 def parse_vmss(path):
     with open(path, "rb") as f:
         magic, _, ngroups = struct.unpack("<III", f.read(12))
-        if magic not in (0xbed2bed2, 0xbed3bed3, 0xbad1bad1, 0xbad2bad2, 0xbed0bed0, 0xbed2bed0):
+        if magic == 0xbed0bed0:     # crash: old 32-bit checkpoint, refused (as the fact sheet advises)
+            raise Bad("32-bit checkpoint (magic 0xbed0bed0)")
+        if magic not in (0xbed2bed2, 0xbed3bed3, 0xbad1bad1, 0xbad2bad2, 0xbed2bed0):
             raise Bad("unknown magic %#x" % magic)
         wide = (magic & 0xF) != 0
         if ngroups > 1000:

@@ -23,7 +23,11 @@ log() { echo "mkcores: $*" >&2; }
 
 for c in "$SRC"/*.c; do
 	n=$(basename "$c" .c)
-	cc -g -O2 -pthread -o "$n" "$c"
+	flags="-g -O2"
+	# no CFI at all in the program: its frames need the frame-pointer fallback
+	[ "$n" = nocfi ] && flags="-g -O1 -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables"
+	cc $flags -pthread -o "$n" "$c"
+	[ "$n" = nocfi ] && objcopy --remove-section=.eh_frame --remove-section=.eh_frame_hdr --remove-section=.debug_frame "$n"
 done
 
 hang() {	# NAME [ARGS]: run until READY, gcore, kill
@@ -67,6 +71,7 @@ hang rwlock
 hang condvar
 hang joincycle
 hang many "$NMANY"
+hang nocfi
 crash_gdb crash_null
 crash_gdb crash_assert
 crash_kernel crash_null

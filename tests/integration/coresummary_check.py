@@ -265,6 +265,13 @@ def expect(case, report_path, out_path):
                     f"assertion {c and c['assertion']}")
         ok &= check(f"{n} signature skips plumbing", rep['signature'] and
                     rep['signature']['frames'][0] == 'check_config', f"signature {rep['signature']}")
+    elif case == 'nocfi':
+        t = rep['threads'][0]
+        trust = {f['function']: f['trust'] for f in t['frames']}
+        ok &= check(f"{n} frame-pointer trust", all(trust.get(fn) == 'frame-pointer' for fn in
+                                                     ('middle', 'outer', 'main')), f"trust {trust}")
+        ok &= check(f"{n} context and cfi trust", t['frames'][0]['trust'] == 'context' and
+                    trust.get('inner') == 'cfi', f"trust {trust}")
     elif case == 'many':
         nthreads = int(open(out_path).read().split('READY threads=')[1].split()[0])
         ok &= check(f"{n} thread count", rep['thread_count'] == nthreads,

@@ -287,7 +287,48 @@ def expect(case, report_path, out_path):
     return ok
 
 
+def corrupt(binp, src, n, tmp):
+    """Flip bytes in headers, notes and memory of a real core (fixed seeds):
+    coresummary must exit 0 or 2 and never trip a sanitizer."""
+    import os
+    import random
+    import struct
+    data = bytearray(open(src, 'rb').read())
+    phoff = struct.unpack_from('<Q', data, 32)[0]
+    phnum = struct.unpack_from('<H', data, 56)[0]
+    notes = []
+    for i in range(phnum):
+        t, _, off, _, _, fsz, _, _ = struct.unpack_from('<IIQQQQQQ', data, phoff + 56 * i)
+        if t == 4:
+            notes.append((off, fsz))
+    bad = []
+    for seed in range(n):
+        rnd = random.Random(seed)
+        d = bytearray(data)
+        for _ in range(rnd.randint(1, 20)):
+            x = rnd.random()
+            if x < 0.2:
+                pos = rnd.randrange(len(d))
+            elif x < 0.45:
+                pos = rnd.randrange(0, 64 + 56 * phnum)
+            else:
+                off, fsz = rnd.choice(notes)
+                pos = off + rnd.randrange(fsz)
+            d[pos] = rnd.randrange(256)
+        path = os.path.join(tmp, 'corrupt.core')
+        open(path, 'wb').write(d)
+        r = subprocess.run([binp, '--json', path], capture_output=True, timeout=120)
+        if r.returncode not in (0, 2) or b'Sanitizer' in r.stderr or b'runtime error' in r.stderr:
+            bad.append(f"seed {seed}: exit {r.returncode}: {r.stderr[-300:].decode(errors='replace')}")
+        elif r.returncode == 2 and len(r.stderr.decode(errors='replace').strip().splitlines()) != 1:
+            bad.append(f"seed {seed}: error is not one line: {r.stderr[:300]!r}")
+    name = f"corrupt {os.path.basename(src)} x{n}"
+    return check(name, not bad, '; '.join(bad[:2]))
+
+
 if __name__ == '__main__':
+    if sys.argv[1] == 'corrupt':
+        sys.exit(0 if corrupt(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]) else 1)
     if sys.argv[1] == 'expect':
         sys.exit(0 if expect(sys.argv[2], sys.argv[3], sys.argv[4]) else 1)
     elif sys.argv[1] == 'compare':

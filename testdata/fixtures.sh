@@ -64,7 +64,9 @@ embed-v0-bed2bed0.vmss                 version-0 magic 0xbed2bed0: block sizes a
 embed-bed2-padlen16.vmss               every block has padLen >= 16; the Memory data starts page-aligned
 embed-bed2-split6.vmss                 RAM split into >= 6 regions (regionPPN/PageNum/Size), blob in PA order
 embed-bed2-split6-reversed.vmss        same regions, blob stored in reverse order (PageNum decreases)
-embed-bed2-cr32.vmss                   control registers only as 32-bit CR[cpu][n] (4 B; CR2 truncated)
+embed-bed2-cr32.vmss                   control registers only as 32-bit CR[cpu][n] (4 B, low 32 bits).
+                                       In the big shape CR3 lies above 4 GiB, so CR3 is truncated there
+                                       (a reader that walks page tables from it must fail or say so)
 embed-bed2-compressed.vmss             Memory is a compressed block (size code 62; zlib here): must be refused
 bad-embed-bed0-old32.vmss              0xbed0bed0: crash's "old/32-bit" magic (crash refuses it)
 bad-embed-bed2-no-rsp.vmss             cpu tag rsp missing on every vCPU (incomplete registers)

@@ -299,6 +299,10 @@ static struct ck_error *elfcore_open(const char *path, const char *companion, st
 	} else if (phnum > MAX_PHDRS) {
 		err = ck_error_at(path, 0x38, "%zu program headers is more than the %d supported",
 				  phnum, MAX_PHDRS);
+	} else if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > (uint64_t)mf->size ||
+		   phnum > ((uint64_t)mf->size - eh.e_phoff) / sizeof(Elf64_Phdr)) {
+		err = ck_error_at(path, eh.e_phoff, "%zu program headers of %u bytes do not fit in the file",
+				  phnum, eh.e_phentsize);
 	} else if (!(err = walk_notes(elf, path, phnum, &cnt, NULL)) &&
 		   !(err = machine_set_ncpus(m, cnt.nprstatus > cnt.nqemu ? cnt.nprstatus : cnt.nqemu)) &&
 		   !(err = walk_notes(elf, path, phnum, &cnt, m)) &&

@@ -295,7 +295,7 @@ static struct ck_error *guestdump_open(const char *path, const char *companion, 
 	uint8_t head[GD_HEAD_MAX] = { 0 }, *recs = NULL;
 	struct stat st;
 	struct gd_header g = { 0 };
-	struct gd_layout l;
+	struct gd_layout l = { 0 };
 	if (fstat(fd, &st) < 0) {
 		err = ck_error_errno(errno, "%s: stat", path);
 		goto out;

@@ -5,7 +5,7 @@
 # usage: bench/vmss2core.sh BINDIR
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${1:-$ROOT/build/bin}
+BIN=$(cd "${1:-$ROOT/build/bin}" && pwd)
 GDIR=$("$ROOT/testdata/guest.sh" big)
 FX=$("$ROOT/testdata/fixtures.sh" big)
 IN=$(ls "$FX"/vmem-*.vmss | head -1)

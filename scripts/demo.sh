@@ -5,7 +5,7 @@
 # usage: scripts/demo.sh BINDIR
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${1:-$ROOT/build/bin}
+BIN=$(cd "${1:-$ROOT/build/bin}" && pwd)
 W=$ROOT/build/demo
 mkdir -p "$W"
 if [ ! -s "$W/demo.vmss" ] || [ "$ROOT/testdata/demo/demo.vmss.xz" -nt "$W/demo.vmss" ]; then
@@ -19,7 +19,7 @@ echo
 echo "+ vmss2core -N -f -o vmss.core demo.vmss"
 "$BIN/vmss2core" -N -f -o vmss.core demo.vmss
 ls -ls vmss.core
-KVER=$(sed -n 's/^kernel: *//p' "$ROOT/testdata/demo/README" | head -1)
+KVER=$(grep -o "Linux [0-9][^ ,]*" "$ROOT/testdata/demo/README" | head -1 | cut -d" " -f2)
 VMLINUX=/usr/lib/debug/boot/vmlinux-$KVER
 echo
 echo "The core opens with no extra options:"

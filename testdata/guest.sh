@@ -17,7 +17,9 @@
 #   qemu.elf     dump-guest-memory (no paging) of the same instant
 #   regs.txt     'info registers -a'      mtree.txt  'info mtree -f'
 #   serial.log   guest console            deadlock.ko the module (with DWARF)
-#   info         key=value: kver shape vcpus mem_mb machine writer_blocks ...
+#   info         key=value: kver shape vcpus mem_mb machine writer_blocks ...,
+#                and the ground truth from the console: lock_a lock_b dl_rwsem,
+#                dl_*_pid / dl_*_task, hung_task_reports, d_state_pids
 #
 # Cache: ${COREKIT_CACHE:-$HOME/.cache/corekit}/guests/KVER-SHAPE-HASH, HASH over
 # this script, testdata/guest/* and the shape's settings.  Built in a work dir
@@ -192,6 +194,7 @@ rm -f "$WORK/initramfs.cpio.gz" "$WORK/dump.out" "$WORK/kmod.log"
 	echo "boot_seconds=$((t_ready - t_boot))"
 	echo "dump_seconds=$((t_end_dump - t_dump))"
 	echo "total_seconds=$(($(date +%s) - t_start))"
+	python3 "$G/guesttool.py" truth "$WORK/serial.log"
 } >"$WORK/info.tmp"
 mv "$WORK/info.tmp" "$WORK/info"
 rm -f "$WORK/modes.txt"

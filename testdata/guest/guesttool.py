@@ -8,6 +8,9 @@
   guesttool.py layout ELF MTREE.txt     print ram.layout lines (PA LEN ram-N.raw) for the
                                         PT_LOADs of QEMU's ELF dump that are guest RAM
   guesttool.py verify ELF ram.layout    check that each ram file equals the ELF's bytes there
+  guesttool.py truth serial.log         key=value ground truth from the console: lock and
+                                        task addresses and pids printed by deadlock.ko,
+                                        the D-state pids seen by /init, hung-task reports
 """
 import json, re, socket, struct, sys
 
@@ -118,6 +121,17 @@ def main():
             if any(lo < pa + ln and pa < hi for lo, hi in ram):
                 print("%#x %#x ram-%d.raw" % (pa, ln, n))
                 n += 1
+    elif cmd == "truth":
+        text = open(sys.argv[2], errors="replace").read()
+        for line in re.findall(r"deadlock: (lock_a=.*)", text):
+            for name, val in re.findall(r"\b(lock_a|lock_b|dl_rwsem)=([0-9a-f]+)", line):
+                print("%s=%s" % (name, val))
+        for name, pid, task in re.findall(r"(dl_\w+) pid=(\d+) task=([0-9a-f]+)", text):
+            print("%s_pid=%s\n%s_task=%s" % (name, pid, name, task))
+        hung = re.findall(r"INFO: task (\S+):(\d+) blocked for more than", text)
+        print("hung_task_reports=%s" % " ".join("%s:%s" % h for h in hung))
+        m = re.search(r"ck: D-state pids: *(.*)", text)
+        print("d_state_pids=%s" % (m.group(1).strip() if m else ""))
     elif cmd == "verify":
         import os
         loads = elf_loads(sys.argv[2])

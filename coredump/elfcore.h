@@ -31,7 +31,14 @@ struct elfcore_options {
 	void *progress_arg;
 };
 
-/* kernel may be NULL (or kernel->found == 0): physical PT_LOADs only. */
+/*
+ * kernel may be NULL (or kernel->found == 0): physical PT_LOADs only, no
+ * VMCOREINFO note.  The kernel-image loads need kernel->image_len and the
+ * direct-map loads kernel->page_offset_base; either is skipped when 0.
+ * Errors: CK_ERR_USAGE if out_path exists and !force; CK_ERR_SYSTEM for
+ * I/O (ENOSPC, EIO, ...) naming out_path and the offset -- the temporary
+ * file is removed and out_path is untouched; read errors from m pass up.
+ */
 struct ck_error *elfcore_write(const struct machine *m, const struct linux_kernel *kernel,
 			       const struct elfcore_options *opts);
 

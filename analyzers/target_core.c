@@ -26,6 +26,7 @@ enum {
 	PAGE = 4096,
 	CACHE_PAGES = 256,		/* 1 MiB direct-mapped page cache */
 	MAX_THREADS = 1 << 20,
+	MAX_NOTES = 1 << 30,		/* bytes of one PT_NOTE read into memory */
 	PRSTATUS_SIZE = 336,
 	PRSTATUS_REG_OFF = 112,
 	PRPSINFO_SIZE = 136,
@@ -535,6 +536,9 @@ static struct ck_error *parse_notes(struct core_target *c, const GElf_Phdr *ph)
 {
 	if (ph->p_filesz > (uint64_t)c->size || ph->p_offset > (uint64_t)c->size - ph->p_filesz)
 		return ck_error_at(c->path, ph->p_offset, "PT_NOTE runs past the end of the file");
+	if (ph->p_filesz > MAX_NOTES)
+		return ck_error_at(c->path, ph->p_offset, "PT_NOTE of %llu bytes is larger than the %d MiB limit",
+				   (unsigned long long)ph->p_filesz, MAX_NOTES >> 20);
 	Elf_Data *data = elf_getdata_rawchunk(c->elf, (int64_t)ph->p_offset, ph->p_filesz, ELF_T_NHDR);
 	if (!data)
 		return ck_error_at(c->path, ph->p_offset, "cannot read PT_NOTE: %s", elf_errmsg(-1));

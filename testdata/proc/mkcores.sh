@@ -74,6 +74,7 @@ hang many "$NMANY"
 hang nocfi
 crash_gdb crash_null
 crash_gdb crash_assert
+crash_gdb crash_overflow
 crash_kernel crash_null
 touch .done
 echo "$OUT"

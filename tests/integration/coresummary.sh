@@ -31,6 +31,10 @@ for c in abba cycle3 rwlock condvar joincycle crash_null crash_assert many nocfi
 		&& ok "$c text" || fail "$c text" "$(head -c 300 "$T/$c.txt")"
 done
 
+# stack overflow (deep recursion: gdb would print ~16000 frames, so no tool comparison)
+"$CS" --json "$D/crash_overflow.core" >"$T/ov.json" 2>"$T/ov.err" \
+	&& $CHECK expect crash_overflow "$T/ov.json" "$D/crash_overflow.out" || fail "crash_overflow" "$(cat "$T/ov.err")"
+
 # the kernel-written core of the same crash (NT_SIGINFO from the kernel), with --exe
 if [ -f "$D/crash_null.kcore" ]; then
 	"$CS" --json --exe "$D/crash_null.kexe" "$D/crash_null.kcore" >"$T/k.json" 2>"$T/k.err" \

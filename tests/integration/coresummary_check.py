@@ -265,6 +265,12 @@ def expect(case, report_path, out_path):
                     f"assertion {c and c['assertion']}")
         ok &= check(f"{n} signature skips plumbing", rep['signature'] and
                     rep['signature']['frames'][0] == 'check_config', f"signature {rep['signature']}")
+    elif case == 'crash_overflow':
+        c = rep['crash']
+        ok &= check(f"{n} crash kind", c and c['kind'] == 'stack-overflow', f"crash {c and c['kind']}")
+        t = rep['threads'][c['thread_index']] if c else None
+        ok &= check(f"{n} frames capped", t and t['incomplete'] and t['frame_count'] == 256 and
+                    all(f['function'] == 'descend' for f in t['frames']), f"thread {t and t['frame_count']}")
     elif case == 'nocfi':
         t = rep['threads'][0]
         trust = {f['function']: f['trust'] for f in t['frames']}

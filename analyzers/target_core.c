@@ -360,9 +360,23 @@ static struct ck_error *core_unwind(struct target *t, size_t i, size_t max,
 		free(u.frames);
 		return &ck_enomem;
 	}
-	/* rc 0: the unwinder reached the outermost frame; -1: it stopped (end of
-	 * CFI, unreadable stack) - frames so far are still valid. */
-	*incomplete = rc != 0 && dwfl_errno() != 0 && u.n < max ? true : (u.n == max);
+	/* rc 0: the unwinder found no caller (end of the stack); 1: we stopped
+	 * it (max frames); -1: it failed to recover a caller.  Failing after
+	 * the process's or a thread's entry point is the normal end. */
+	bool outermost = false;
+	if (rc == -1 && u.n) {
+		const struct sym_info *si;
+		const struct target_frame *last = &u.frames[u.n - 1];
+		struct ck_error *err = sym_lookup(c->syms, last->pc, last->activation, &si);
+		if (err) {
+			free(u.frames);
+			return err;
+		}
+		char name[64];
+		sym_normalize_name(si->function, name, sizeof(name));
+		outermost = strcmp(name, "start") == 0 || strcmp(name, "clone") == 0 || strcmp(name, "clone3") == 0;
+	}
+	*incomplete = rc == 1 || (rc == -1 && !outermost);
 	(void)dwfl_errno();
 	*frames = u.frames;
 	*n = u.n;

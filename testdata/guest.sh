@@ -122,7 +122,7 @@ qemu-system-x86_64 -accel tcg -M "$MACHINE" -m "${MEM_MB}M" -smp "$VCPUS" \
 	-nographic -no-reboot -nic none -device vmcoreinfo \
 	-kernel /boot/vmlinuz-"$KVER" -initrd "$WORK/initramfs.cpio.gz" \
 	-append "console=ttyS0 panic=-1 ck.wb=$WB ck.spin=$SPIN${KARGS:+ $KARGS}" \
-	-qmp unix:"$SOCK",server=on,wait=off </dev/null >"$WORK/serial.log" 2>&1 &
+	-qmp unix:"$SOCK",server=on,wait=off </dev/null >"$WORK/serial.log" 2>&1 8>&- 9>&- &
 QPID=$!
 deadline=$((t_boot + ${COREKIT_GUEST_TIMEOUT:-900}))
 until grep -q '^GUEST-READY' "$WORK/serial.log" 2>/dev/null; do

@@ -57,9 +57,31 @@ static void print_tid_list(FILE *out, const struct report *r, const struct rpt_g
 		fprintf(out, ", ... (%zu more)", g->n - show);
 }
 
+static bool streq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Waits j and k look the same to a reader: same state line and same place. */
+static bool same_wait(const struct report *r, size_t j, size_t k)
+{
+	const struct rpt_wait *a = &r->waits[j], *b = &r->waits[k];
+	return streq(r->threads[a->thread].state, r->threads[b->thread].state) && streq(a->frame, b->frame) &&
+	       strcmp(a->kind, b->kind) == 0;
+}
+
+static bool same_wait_before(const struct report *r, size_t k)
+{
+	for (size_t j = 0; j < k; j++)
+		if (!r->waits[j].in_cycle && same_wait(r, j, k))
+			return true;
+	return false;
+}
+
 struct ck_error *render_text(FILE *out, const struct report *r, const struct render_options *opt)
 {
 	const struct rpt_process *p = &r->process;
+	bool all = opt && opt->all_threads;
 	fprintf(out, "coresummary: %s (%s, %zu thread%s)\n", r->input ? r->input : "?",
 		r->target_kind ? r->target_kind : "?", r->nthreads, r->nthreads == 1 ? "" : "s");
 	if (p->present) {
@@ -125,19 +147,31 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 					(long long)w->owner_tid, w->frame ? w->frame : "?");
 			}
 		}
+		/* other waits, identical (state, frame) pairs merged unless --all-threads */
 		for (size_t k = 0; k < r->nwaits; k++) {
 			const struct rpt_wait *w = &r->waits[k];
-			if (w->in_cycle)
-				continue;
 			const struct rpt_thread *t = &r->threads[w->thread];
-			fprintf(out, "thread %lld: %s\n      waits at %s\n", (long long)t->tid,
-				t->state ? t->state : w->kind, w->frame ? w->frame : "?");
+			const char *state = t->state ? t->state : w->kind, *frame = w->frame ? w->frame : "?";
+			if (w->in_cycle || (!all && same_wait_before(r, k)))
+				continue;
+			size_t n = 0;
+			for (size_t j = k; j < r->nwaits && !all; j++)
+				n += !r->waits[j].in_cycle && same_wait(r, j, k);
+			if (n > 1) {
+				fprintf(out, "%zu threads: %s\n      waits at %s\n      threads: ", n, state, frame);
+				size_t shown = 0;
+				for (size_t j = k; j < r->nwaits && shown < 16; j++)
+					if (!r->waits[j].in_cycle && same_wait(r, j, k))
+						fprintf(out, "%s%lld", shown++ ? ", " : "", (long long)r->threads[r->waits[j].thread].tid);
+				fprintf(out, "%s\n", n > shown ? ", ..." : "");
+			} else {
+				fprintf(out, "thread %lld: %s\n      waits at %s\n", (long long)t->tid, state, frame);
+			}
 		}
 	}
 
 	fprintf(out, "\n== threads (%zu, %zu distinct stack%s) ==\n", r->nthreads, r->ngroups,
 		r->ngroups == 1 ? "" : "s");
-	bool all = opt && opt->all_threads;
 	for (size_t i = 0; i < r->nthreads; i++) {
 		const struct rpt_thread *t = &r->threads[i];
 		const struct rpt_group *g = t->group >= 0 ? &r->groups[t->group] : NULL;
@@ -151,7 +185,10 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 			print_tid_list(out, r, g);
 		}
 		fprintf(out, "\n");
-		if (t->state && (all || !g || g->n == 1))
+		bool same_state = true;	/* a group's state is shown when all members share it */
+		for (size_t k = 1; !all && g && k < g->n && same_state; k++)
+			same_state = streq(r->threads[g->threads[k]].state, t->state);
+		if (t->state && same_state)
 			fprintf(out, "  state: %s\n", t->state);
 		print_frames(out, t);
 	}

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Probe order: most specific magic first; the ELF reader claims any ET_CORE. */
@@ -20,6 +21,11 @@ static struct ck_error *read_head(const char *path, uint8_t *head, size_t *len_r
 	if (fd < 0)
 		return ck_error_create(errno == ENOENT ? CK_ERR_INPUT : CK_ERR_SYSTEM,
 				       "%s: cannot open: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ck_error_create(CK_ERR_INPUT, "%s: not a regular file", path);
+	}
 	size_t got = 0;
 	while (got < FORMAT_PROBE_BYTES) {
 		ssize_t n = read(fd, head + got, FORMAT_PROBE_BYTES - got);

@@ -170,7 +170,12 @@ static struct ck_error *disassemble(struct target *t, const struct rpt_frame *f0
 		unsigned char buf[48 + 16 * 64];
 		if (len > sizeof(buf) || pc < back)
 			continue;
-		struct ck_error *e = t->ops->read(t, pc - back, buf, len);
+		/* the tail may run off the mapped code: shrink it */
+		struct ck_error *e;
+		while ((e = t->ops->read(t, pc - back, buf, len)) && len > back + 16) {
+			ck_error_destroy(e);
+			len -= 8;
+		}
 		if (e) {
 			ck_error_destroy(e);
 			continue;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analyzer.h"
@@ -188,6 +189,23 @@ int main(int argc, char **argv)
 		return CK_ERR_USAGE;
 	}
 	const char *path = argv[optind];
+	/* Inputs named on the command line must exist: a typo would otherwise
+	 * silently degrade the symbols. */
+	const char *const inputs[][2] = { { topt.exe, "r" }, { topt.sym.debug_dir, "d" }, { topt.sym.sysroot, "d" } };
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		struct stat st;
+		const char *p = inputs[i][0];
+		if (!p)
+			continue;
+		if (stat(p, &st) != 0 || access(p, R_OK) != 0) {
+			fprintf(stderr, "coresummary: %s: cannot read: %s\n", p, strerror(errno));
+			return CK_ERR_INPUT;
+		}
+		if (inputs[i][1][0] == 'd' && !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "coresummary: %s: not a directory\n", p);
+			return CK_ERR_INPUT;
+		}
+	}
 
 	struct target *t = NULL;
 	struct ck_error *err = target_core_open(path, &topt, &t);

@@ -108,6 +108,11 @@ head -c 2000000 "$D/abba.core" >"$T/trunc2m.core"
 rc=$(st "$CS" "$T/trunc2m.core"); { [ "$rc" = 2 ] || [ "$rc" = 0 ]; } && ok "truncated memory" || fail "truncated memory" "exit $rc: $(cat "$T/st.err")"
 $CHECK corrupt "$CS" "$D/crash_null.core" 80 "$T"
 $CHECK corrupt "$CS" "$D/joincycle.core" 40 "$T"
+for o in "--exe $T/nonexistent" "--debug-dir $T/nonexistent" "--sysroot /bin/true"; do
+	# shellcheck disable=SC2086
+	rc=$(st "$CS" $o "$D/abba.core"); [ "$rc" = 2 ] && [ "$(wc -l <"$T/st.err")" = 1 ] \
+		&& ok "bad ${o%% *}" || fail "bad ${o%% *}" "exit $rc: $(cat "$T/st.err")"
+done
 "$CS" --list-analyzers | grep -q '^locks' && ok "list analyzers" || fail "list analyzers" "no locks"
 "$CS" --json --disable locks,signature "$D/abba.core" | python3 -c 'import json,sys; r=json.load(sys.stdin); sys.exit(0 if not r["locks"]["waits"] and r["signature"] is None else 1)' \
 	&& ok "disable analyzers" || fail "disable analyzers" "locks still ran"

@@ -36,7 +36,16 @@ hang() {	# NAME [ARGS]: run until READY, gcore, kill
 	local pid=$! i
 	for i in $(seq 1 400); do grep -q READY "$n.out" && break; sleep 0.05; done
 	grep -q READY "$n.out" || { log "$n never became ready"; kill -9 $pid; exit 3; }
-	sleep 0.3
+	# every thread asleep (state S) in two samples in a row: all are blocked
+	local calm=0
+	for i in $(seq 1 200); do
+		if ! awk '{ sub(/^.*\) /, ""); if ($1 != "S") bad = 1 } END { exit bad }' /proc/$pid/task/*/stat 2>/dev/null; then
+			calm=0
+		else
+			calm=$((calm + 1)); [ $calm -ge 2 ] && break
+		fi
+		sleep 0.1
+	done
 	gcore -o "$n.core" $pid >"$n.gcore.log" 2>&1 || { log "gcore $n failed"; cat "$n.gcore.log" >&2; kill -9 $pid; exit 3; }
 	mv "$n.core.$pid" "$n.core"
 	kill -9 $pid; wait $pid 2>/dev/null || true

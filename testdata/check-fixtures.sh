@@ -29,14 +29,15 @@ CMDS='sys\nbt -a\nforeach UN bt\nq\n'
 #            gpregs: crash 8.0.2 takes the block as rax rcx rdx rbx RBP RSP ...,
 #              our block is in x86 encoding order (rsp before rbp), so it gets
 #              RSP=rbp, rejects the registers and falls back to a stack search;
-#            cr32 / no-rsp: CPU 0's register set is incomplete for crash (it
-#              reads only CR64), so its KASLR detection has no CR3/IDTR and it
-#              finds almost no tasks.
+#   unusable - differ or refuse: cr32 / no-rsp: CPU 0's register set is
+#              incomplete for crash (it reads only CR64), so its KASLR detection
+#              has no CR3/IDTR; it finds almost no tasks (small) or gives up (demo).
 #   crash 8.0.2 reads debug.guest version 4 only; split6 has > 3 regions (crash
 #   keeps 3 and overruns its array).
 expect() {
 	case $1 in
-	vmem-bad1-gpregs.vmss | embed-bed2-cr32.vmss | bad-embed-bed2-no-rsp.vmss) echo differ ;;
+	vmem-bad1-gpregs.vmss) echo differ ;;
+	embed-bed2-cr32.vmss | bad-embed-bed2-no-rsp.vmss) echo unusable ;;
 	embed-bed2-compressed.vmss | bad-embed-bed0-old32.vmss | bad-magic-deadbeef.vmss | \
 		embed-v0-bed2bed0.vmss | bad-embed-bed2-no-numvcpus.vmss) echo refuse ;;
 	embed-bed2-split6.vmss | embed-bed2-split6-reversed.vmss) echo refuse ;;
@@ -104,7 +105,7 @@ for f in *.vmss *.vmsn guest-v*; do
 	else
 		got=refuse
 	fi
-	if [ "$got" = "$want" ]; then
+	if [ "$got" = "$want" ] || { [ "$want" = unusable ] && [ "$got" != match ]; }; then
 		echo "ok $name ($got)"
 	else
 		why=$(grep -m1 -iE 'vmw:|error|cannot|invalid' "$txt" | cut -c1-120)

@@ -208,13 +208,20 @@ int main(int argc, char **argv)
 	}
 
 	struct target *t = NULL;
-	struct ck_error *err = target_core_open(path, &topt, &t);
+	struct ck_error *err = target_open(path, &topt, &t);
 	if (err)
 		return fail(err);
 	struct report r;
 	report_init(&r);
 	r.input = path;
-	r.target_kind = "process-core";
+	r.target_kind = t->ops->kind == TARGET_KERNEL_IMAGE ? "kernel-image" : "process-core";
+	if (t->ops->kind == TARGET_KERNEL_IMAGE &&
+	    (err = report_warn(&r, "machine image: only vCPU registers and context frames are analysed; "
+			       "kernel symbols, unwinding and lock analysis are not implemented yet"))) {
+		report_deinit(&r);
+		target_destroy(t);
+		return fail(err);
+	}
 	err = analyzers_run(t, &aopt, disable, &r);
 	if (!err)
 		err = json ? render_json(stdout, &r, &ropt) : render_text(stdout, &r, &ropt);

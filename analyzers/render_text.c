@@ -114,7 +114,9 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 	}
 
 	fprintf(out, "\n== verdict ==\n");
-	if (!r->nfindings)
+	if (!r->nfindings && r->target_kind && strcmp(r->target_kind, "kernel-image") == 0)
+		fprintf(out, "no verdict: kernel images get vCPU state only so far (see the warning below)\n");
+	else if (!r->nfindings)
 		fprintf(out, "no crash, no deadlock, no blocked lock waits found\n");
 	for (size_t i = 0; i < r->nfindings; i++)
 		fprintf(out, "%s: %s\n", r->findings[i].kind, r->findings[i].summary);

@@ -111,6 +111,16 @@ struct target_core_options {
 struct ck_error *target_core_open(const char *path, const struct target_core_options *opt,
 				  struct target **ret);
 
+/* Open a machine image (anything machine_open() reads: .vmss, debug.guest,
+ * ELF vmcores) as a TARGET_KERNEL_IMAGE target: vCPUs as threads, virtual
+ * reads through vCPU 0's page tables, context frames only (for now). */
+struct ck_error *target_machine_open(const char *path, const struct target_core_options *opt,
+				     struct target **ret);
+
+/* Open path as the target kind it is (target_open.c). */
+struct ck_error *target_open(const char *path, const struct target_core_options *opt,
+			     struct target **ret);
+
 const char *frame_trust_name(enum frame_trust t);
 
 #endif

@@ -72,6 +72,23 @@ sys.exit(0 if len(paths) >= 3 and all(p.startswith(sys.argv[2]) for p in paths) 
 PY
 $CHECK compare "$T/sr.json" "$D/abba" "$D/abba.core" | sed 's/^\(ok\|FAIL\) /\1 sysroot /'
 
+# machine images go to the second target kind (vCPUs as threads): the demo
+# checkpoint, and the ELF vmcore vmss2core makes of it (routed by VMCOREINFO)
+xz -dkc "$ROOT/testdata/demo/demo.vmss.xz" >"$T/demo.vmss"
+rip=$("$BIN/vmss2core" --info "$T/demo.vmss" | awk '$1 == "rip" {print $2; exit}')
+"$BIN/vmss2core" -q -f -o "$T/demo.core" "$T/demo.vmss" >/dev/null 2>&1 || fail "demo vmcore" "vmss2core failed"
+for f in demo.vmss demo.core; do
+	"$CS" --json "$T/$f" >"$T/$f.json" 2>"$T/$f.err" || { fail "$f kernel-image" "exit $?: $(cat "$T/$f.err")"; continue; }
+	python3 - "$T/$f.json" "$rip" <<'PY' && ok "$f kernel-image" || fail "$f kernel-image" "$(head -c 400 "$T/$f.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+t = r['threads']
+sys.exit(0 if r['target'] == 'kernel-image' and r['process'] is None and len(t) == 1
+         and int(t[0]['frames'][0]['pc'], 16) == int(sys.argv[2], 16) and r['warnings'] else 1)
+PY
+done
+"$CS" "$T/demo.vmss" | grep -q '^no verdict: kernel images' && ok "demo text verdict" || fail "demo text verdict" "claims a verdict"
+
 # verdict lines a human reads
 grep -q '^deadlock: 2 threads in a cycle' "$T/abba.txt" && ok "abba text verdict" || fail "abba text verdict" "$(grep -A2 verdict "$T/abba.txt")"
 grep -q 'threads like this' "$T/many.txt" && ok "many text grouping" || fail "many text grouping" "no group line"

@@ -24,7 +24,7 @@ declare -A CS_T
 for n in "${COUNTS[@]}"; do
 	D=$("$ROOT/testdata/proc/mkcores.sh" --many "$n" 2>/dev/null)
 	core=$D/many.core exe=$D/many
-	measure "$CS" "$core" >/dev/null	# warm the page cache
+	"$CS" "$core" >/dev/null || { echo "bench: coresummary failed on $core" >&2; exit 1; }	# also warms the cache
 	read -r cs_s cs_m <<<"$(measure "$CS" "$core")"
 	read -r eu_s eu_m <<<"$(measure eu-stack -i --core "$core" -e "$exe")"
 	read -r gdb_s gdb_m <<<"$(measure gdb -batch -nx -ex 'thread apply all bt' "$exe" "$core")"

@@ -58,6 +58,25 @@ r = json.load(open(sys.argv[1]))
 sys.exit(0 if any((m['debug_file'] or '').startswith(sys.argv[2]) for m in r['modules']) else 1)
 PY
 
+# debuginfod: the stripped binary's debug file served over HTTP by build-id
+mkdir -p "$T/dfd/buildid/$bid"
+objcopy --only-keep-debug "$D/crash_null" "$T/dfd/buildid/$bid/debuginfo"
+python3 - "$T/dfd" "$T/dfd.port" <<'PY' >"$T/dfd.log" 2>&1 &
+import functools, http.server, sys
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), h)
+open(sys.argv[2], 'w').write(str(s.server_address[1]))
+s.serve_forever()
+PY
+srv=$!
+for i in $(seq 1 50); do [ -s "$T/dfd.port" ] && break; sleep 0.1; done
+DEBUGINFOD_URLS="http://127.0.0.1:$(cat "$T/dfd.port")" DEBUGINFOD_CACHE_PATH="$T/dfd.cache" \
+	"$CS" --json --exe "$T/cn.stripped" "$D/crash_null.core" >"$T/dfd.json" 2>"$T/dfd.err" \
+	&& $CHECK expect crash_null "$T/dfd.json" "$D/crash_null.out" | sed 's/^\(ok\|FAIL\) /\1 debuginfod /' \
+	|| fail "debuginfod" "$(cat "$T/dfd.err")"
+grep -q "GET /buildid/$bid/debuginfo HTTP/1.1\" 200" "$T/dfd.log" && ok "debuginfod fetched" || fail "debuginfod fetched" "$(tail -3 "$T/dfd.log")"
+kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
+
 # --sysroot: every mapped ELF file from SYSROOT/PATH (paths as recorded in the core)
 SR=$T/sysroot
 for f in $(eu-readelf -n "$D/abba.core" | awk '$NF ~ /^\// {print $NF}' | sort -u); do

@@ -363,6 +363,12 @@ static struct ck_error *core_unwind(struct target *t, size_t i, size_t max,
 	/* rc 0: the unwinder found no caller (end of the stack); 1: we stopped
 	 * it (max frames); -1: it failed to recover a caller.  Failing after
 	 * the process's or a thread's entry point is the normal end. */
+	if (u.n == 0) {
+		const char *msg = dwfl_errmsg(-1);
+		free(u.frames);
+		return ck_error_create(CK_ERR_INPUT, "thread %lld: no frame: %s", (long long)c->threads[i].tid,
+				       msg ? msg : "unwinder failed");
+	}
 	bool outermost = false;
 	if (rc == -1 && u.n) {
 		const struct sym_info *si;

@@ -65,7 +65,7 @@ static void test_resolver(struct unit *u)
 	CHECK(u, sym_lookup(r, fn, true, &si) == NULL);
 	CHECK(u, si && si->function && strcmp(si->function, "corekit_test_function") == 0);
 	CHECK(u, si && si->function_offset == 0 && si->function_start == fn);
-	CHECK(u, si && si->file && strstr(si->file, "test_symbols.c") && si->line > 0);
+	CHECK(u, si && si->file && strstr(si->file, "test_symbols_coresummary.c") && si->line > 0);
 	CHECK(u, si && si->module && si->module->status == SYM_DWARF && si->module_offset > 0);
 	CHECK(u, si && si->cfi);
 	/* a return address is looked up at pc - 1; the offset is still from pc */

@@ -29,6 +29,7 @@ enum {
 	FUTEX_TID_MASK = 0x3fffffff,
 	SCAN_FRAMES = 12,		/* how deep to look for the blocking pthread call */
 	RWLOCK_READER_SHIFT = 3,
+	MUTEX_KIND_PI = 32,		/* PTHREAD_MUTEX_PRIO_INHERIT_NP in __kind */
 };
 
 enum wait_class { W_NONE, W_MUTEX, W_RDLOCK, W_WRLOCK, W_JOIN, W_COND, W_SEM, W_FUTEX };
@@ -220,6 +221,64 @@ static void resolve_rwlock(struct target *t, const struct tid_idx *tab, size_t n
 		w->owner_tid = 0;	/* no writer: held by readers (not recorded) */
 }
 
+/* Does p look like a pthread mutex held by a thread of the process?
+ * *owner gets the holder's TID. */
+static bool mutex_at(struct target *t, const struct tid_idx *tab, size_t n, uint64_t p, int32_t *owner)
+{
+	int32_t word, own, kind;
+	if (!read_i32(t, p, &word) || !read_i32(t, p + 8, &own) || !read_i32(t, p + 16, &kind))
+		return false;
+	if (own <= 0 || find_tid(tab, n, own) < 0)
+		return false;
+	*owner = own;
+	if (kind & MUTEX_KIND_PI)
+		return (word & FUTEX_TID_MASK) == own;
+	return word == 1 || word == 2 || (word & FUTEX_TID_MASK) == own;	/* robust: TID in __lock */
+}
+
+/*
+ * The futex word is not the mutex (glibc blocks forever on a private word
+ * when the kernel reports a PI deadlock, EDEADLK): look for the mutex among
+ * the callee-saved registers the unwinder recovered in the frames up to the
+ * pthread call, and accept only a value that has a mutex's shape.
+ */
+static bool mutex_from_registers(struct target *t, size_t ti, size_t upto, const struct tid_idx *tab,
+				 size_t n, uint64_t *obj, int32_t *owner)
+{
+	struct target_frame *frames = NULL;
+	size_t nf = 0;
+	bool incomplete, found = false;
+	struct ck_error *err = t->ops->unwind ? t->ops->unwind(t, ti, upto + 2, &frames, &nf, &incomplete) : NULL;
+	if (err) {
+		ck_error_destroy(err);
+		return false;
+	}
+	/* Frames from the pthread call inwards, then its caller; a mutex held
+	 * by another thread wins over one the waiter holds itself (its own
+	 * earlier lock is usually still in a register). */
+	int64_t self = t->ops->thread(t, ti)->tid;
+	for (int pass = 0; pass < 2 && !found; pass++) {
+		for (size_t step = 0; step < nf && !found; step++) {
+			size_t f = step <= upto ? upto - step : step;
+			if (f >= nf)
+				continue;
+			for (int k = 0; k < FRAME_NSAVED && !found; k++) {
+				int32_t own;
+				uint64_t p = frames[f].saved[k];
+				if (!(frames[f].saved_valid >> k & 1) || p <= 4096 || !mutex_at(t, tab, n, p, &own))
+					continue;
+				if (pass == 0 && own == self)
+					continue;
+				*obj = p;
+				*owner = own;
+				found = true;
+			}
+		}
+	}
+	free(frames);
+	return found;
+}
+
 static struct ck_error *add_state(struct rpt_thread *th, char *s)
 {
 	if (!s)
@@ -294,12 +353,23 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 		w->object = futex;
 		w->owner_tid = -1;
 		switch (c) {
-		case W_MUTEX:
-			if (pi && have_word)
+		case W_MUTEX: {
+			int32_t own;
+			uint64_t obj;
+			if (pi && have_word) {
 				w->owner_tid = word & FUTEX_TID_MASK;
-			else if (have8)
-				w->owner_tid = at8;
+			} else if (mutex_at(t, tab, n, futex, &own)) {
+				w->owner_tid = own;
+			} else if (mutex_from_registers(t, i, at, tab, n, &obj, &own)) {
+				w->object = obj;
+				w->owner_tid = own;
+			} else if (have_word && (word == 1 || word == 2) && have8 && at8 > 0) {
+				w->owner_tid = at8;	/* a holder that has exited */
+			} else {
+				w->kind = "futex";	/* not recognisable as a mutex */
+			}
 			break;
+		}
 		case W_RDLOCK:
 		case W_WRLOCK:
 			resolve_rwlock(t, tab, n, c, futex, w);

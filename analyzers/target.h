@@ -48,10 +48,15 @@ struct target_thread {
 	bool crashed;			/* the thread that took the fatal signal */
 };
 
+/* Callee-saved registers the unwinder recovered for a frame. */
+enum { FRAME_RBX, FRAME_RBP, FRAME_R12, FRAME_R13, FRAME_R14, FRAME_R15, FRAME_NSAVED };
+
 struct target_frame {
 	uint64_t pc;
 	bool activation;	/* pc is the exact instruction (frame 0, signal frames) */
 	enum frame_trust trust;
+	uint64_t saved[FRAME_NSAVED];	/* values in this frame, valid where saved_valid bit set */
+	unsigned saved_valid;
 };
 
 /* Process facts; NULL from ops->process for kernel images. Strings may be NULL. */

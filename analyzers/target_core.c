@@ -326,6 +326,16 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	struct target_frame *f = &u->frames[u->n];
 	f->pc = pc;
 	f->activation = act;
+	/* DWARF numbers of rbx, rbp, r12..r15 */
+	static const unsigned dwarf_saved[FRAME_NSAVED] = { 3, 6, 12, 13, 14, 15 };
+	f->saved_valid = 0;
+	for (int k = 0; k < FRAME_NSAVED; k++) {
+		Dwarf_Word v;
+		if (dwfl_frame_reg(state, dwarf_saved[k], &v) == 0) {
+			f->saved[k] = v;
+			f->saved_valid |= 1u << k;
+		}
+	}
 	if (u->n == 0) {
 		f->trust = TRUST_CONTEXT;
 	} else {

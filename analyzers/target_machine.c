@@ -82,7 +82,10 @@ static struct ck_error *mt_unwind(struct target *t, size_t i, size_t max, struct
 	*frames = malloc(sizeof(**frames));
 	if (!*frames)
 		return &ck_enomem;
-	(*frames)[0] = (struct target_frame){ mt->threads[i].regs.rip, true, TRUST_CONTEXT };
+	memset(*frames, 0, sizeof(**frames));
+	(*frames)[0].pc = mt->threads[i].regs.rip;
+	(*frames)[0].activation = true;
+	(*frames)[0].trust = TRUST_CONTEXT;
 	*n = 1;
 	*incomplete = true;	/* no kernel unwinder yet */
 	return NULL;

@@ -79,6 +79,7 @@ hang cycle3
 hang rwlock
 hang condvar
 hang joincycle
+hang piabba
 hang many "$NMANY"
 hang nocfi
 crash_gdb crash_null

@@ -203,7 +203,7 @@ def expect(case, report_path, out_path):
     ok = True
     ok &= check(f"{n} schema", rep.get('schema_version') == 1 and rep.get('schema') == 'corekit.coresummary',
                 'schema/version missing')
-    if case in ('abba', 'cycle3'):
+    if case in ('abba', 'cycle3', 'piabba'):
         holders = [r for r in rows if 'holds' in r and 'wants' in r]
         tid_of_lock = {r['holds']: r['tid'] for r in holders}
         want = sorted((r['tid'], r['wants'], tid_of_lock[r['wants']]) for r in holders)
@@ -220,6 +220,8 @@ def expect(case, report_path, out_path):
             if w['in_cycle']:
                 ok &= check(f"{n} wait frame tid {w['tid']}", w['frame'] and
                             re.search(r'(lock_pair|take) \(\w+\.c:\d+\)', w['frame']), f"frame {w['frame']}")
+        if case == 'piabba':
+            ok &= check(f"{n} only the cycle waits", len(rep['locks']['waits']) == 2, f"waits {rep['locks']['waits']}")
     elif case == 'rwlock':
         wtid, rw = by['W']['tid'], by['W']['holds']
         readers = sorted(r['tid'] for r in rows if r['who'] == 'R')

@@ -99,7 +99,8 @@ static void thread(struct fake *f, int64_t tid, const uint64_t *pcs, size_t n)
 	f->th[i].regs.rip = pcs[0];
 	f->th[i].regs.gpr[X86_RSP] = 0x7ffff000;
 	for (size_t k = 0; k < n; k++)
-		f->fr[i][k] = (struct target_frame){ pcs[k], k == 0, k == 0 ? TRUST_CONTEXT : k == 1 ? TRUST_CFI : TRUST_FRAME_POINTER };
+		f->fr[i][k] = (struct target_frame){ .pc = pcs[k], .activation = k == 0,
+			.trust = k == 0 ? TRUST_CONTEXT : k == 1 ? TRUST_CFI : TRUST_FRAME_POINTER };
 	f->nfr[i] = n;
 }
 
@@ -220,8 +221,7 @@ static void test_crash(struct unit *u)
 	report_deinit(&r);
 	/* the same stack at other addresses has the same signature */
 	uint64_t other[] = { CODE + 3, 0x501000, 0x502000, 0x503000, 0x504000, 0x505000, 0x506000, 0x507000 };
-	memcpy(f.fr[0], (struct target_frame[8]){ { other[0], 1, TRUST_CONTEXT } }, sizeof(struct target_frame));
-	for (int k = 1; k < 8; k++)
+	for (int k = 0; k < 8; k++)
 		f.fr[0][k].pc = other[k];
 	CHECK(u, crash_case(&f, &r, 6, -6, 0, n2, 8) == NULL);
 	CHECK(u, r.signature.present && h && strcmp(r.signature.hash, h) == 0);

@@ -148,6 +148,7 @@ static void test_three_and_chain(struct unit *u)
 	struct report r;
 	UNIT_BEGIN(u, "locks 3-cycle with a waiter chained into it");
 	setup(&f, &r);
+	put32(&f, M1, 2); put32(&f, M2, 2); put32(&f, M3, 2);	/* locked, contended */
 	put32(&f, M1 + 8, 11); put32(&f, M2 + 8, 12); put32(&f, M3 + 8, 13);
 	add(&f, &r, 14, "pthread_mutex_lock", M1, 0, 2);	/* chain: 14 -> 11 */
 	add(&f, &r, 13, "pthread_mutex_lock", M1, 0, 2);
@@ -168,6 +169,7 @@ static void test_self_and_two_cycles(struct unit *u)
 	struct report r;
 	UNIT_BEGIN(u, "locks self-deadlock and two independent cycles");
 	setup(&f, &r);
+	put32(&f, M1, 2); put32(&f, M2, 2); put32(&f, M3, 2);
 	put32(&f, M1 + 8, 21);				/* 21 re-locks its own mutex */
 	put32(&f, M2 + 8, 22); put32(&f, M3 + 8, 23);	/* 22 <-> 23 */
 	add(&f, &r, 21, "pthread_mutex_lock", M1, 0, 2);
@@ -189,7 +191,7 @@ static void test_rwlock_join_cond(struct unit *u)
 	setup(&f, &r);
 	put32(&f, RW + 24, 31);			/* __cur_writer */
 	put32(&f, TIDW, 34);			/* pd->tid of thread 34 */
-	put32(&f, M1 + 8, 33);
+	put32(&f, M1, 2); put32(&f, M1 + 8, 33);
 	add(&f, &r, 31, NULL, 0, 0, 0);						/* writer, sleeping */
 	add(&f, &r, 32, "__pthread_rwlock_rdlock_full64", RW + 8, 9, 3);	/* reader on __wrphase_futex */
 	add(&f, &r, 33, "__pthread_clockjoin_ex", TIDW, 0, 34);			/* joins 34 */
@@ -227,6 +229,21 @@ static void test_no_symbols(struct unit *u)
 	UNIT_END(u);
 }
 
+static void test_not_a_mutex(struct unit *u)
+{
+	struct fake f;
+	struct report r;
+	UNIT_BEGIN(u, "locks futex word that is not a mutex");
+	setup(&f, &r);
+	put32(&f, M1, 0); put32(&f, M1 + 8, 123456);	/* a private word with garbage after it */
+	add(&f, &r, 61, "__pthread_mutex_lock_full", M1, 0, 0);
+	CHECK(u, run(&f, &r) == NULL);
+	CHECK(u, r.nwaits == 1 && strcmp(r.waits[0].kind, "futex") == 0 && r.waits[0].owner < 0);
+	CHECK(u, r.threads[0].state && !strstr(r.threads[0].state, "123456"));
+	report_deinit(&r);
+	UNIT_END(u);
+}
+
 static void test_unreadable(struct unit *u)
 {
 	struct fake f;
@@ -248,6 +265,7 @@ int main(void)
 	test_self_and_two_cycles(&u);
 	test_rwlock_join_cond(&u);
 	test_no_symbols(&u);
+	test_not_a_mutex(&u);
 	test_unreadable(&u);
 	return UNIT_EXIT(&u);
 }

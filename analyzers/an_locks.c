@@ -216,9 +216,24 @@ static void resolve_rwlock(struct target *t, const struct tid_idx *tab, size_t n
 			return;
 		}
 	}
-	int32_t writer;
-	if (read_i32(t, w->object + 24, &writer) && writer == 0)
-		w->owner_tid = 0;	/* no writer: held by readers (not recorded) */
+	/* No writer: the lock is held by readers, whose TIDs glibc does not
+	 * record.  Find the base whose fields look like a read-locked rwlock:
+	 * a reader count in __readers >> 3, no __cur_writer, small __shared
+	 * and __flags. */
+	static const uint64_t any_offs[] = { 8, 12, 0 };
+	for (int i = 0; i < 3; i++) {
+		uint64_t base = futex - any_offs[i];
+		int32_t readers, writer, shared, flags;
+		if (futex < any_offs[i] || !read_i32(t, base, &readers) || !read_i32(t, base + 24, &writer) ||
+		    !read_i32(t, base + 28, &shared) || !read_i32(t, base + 48, &flags))
+			continue;
+		if (writer == 0 && ((uint32_t)readers >> RWLOCK_READER_SHIFT) > 0 && (uint32_t)shared <= 1 &&
+		    (uint32_t)flags <= 2) {
+			w->object = base;
+			w->owner_tid = 0;
+			return;
+		}
+	}
 }
 
 /* Does p look like a pthread mutex held by a thread of the process?
@@ -506,6 +521,26 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 		}
 		if (m < 0 || (err = add_state(th, s)))
 			goto out;
+	}
+	/* writers (and readers) stuck behind read owners */
+	for (size_t k = 0; k < r->nwaits; k++) {
+		const struct rpt_wait *w = &r->waits[k];
+		if (strcmp(w->kind, "rwlock") != 0 || w->owner_tid != 0)
+			continue;
+		bool first = true;
+		size_t count = 0;
+		for (size_t j = 0; j < r->nwaits; j++)
+			if (strcmp(r->waits[j].kind, "rwlock") == 0 && r->waits[j].owner_tid == 0 &&
+			    r->waits[j].object == w->object) {
+				first &= j >= k;
+				count++;
+			}
+		if (first && !report_add_finding(r, "blocked", "%zu thread%s blocked on rwlock 0x%llx held by readers "
+						 "(glibc does not record which)", count, count == 1 ? "" : "s",
+						 (unsigned long long)w->object)) {
+			err = &ck_enomem;
+			goto out;
+		}
 	}
 	/* blocked-but-not-deadlocked summary: waiters per held object */
 	for (size_t k = 0; k < r->nwaits; k++) {

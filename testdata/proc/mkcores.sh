@@ -77,6 +77,7 @@ crash_kernel() {	# NAME: let the kernel dump it (core_pattern must be a file nam
 hang abba
 hang cycle3
 hang rwlock
+hang rwreaders
 hang condvar
 hang joincycle
 hang piabba

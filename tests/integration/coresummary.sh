@@ -18,7 +18,7 @@ trap 'rm -rf "$T"' EXIT
 ok() { echo "ok $1"; }
 fail() { echo "FAIL $1: $2"; }
 
-for c in abba cycle3 piabba rwlock condvar joincycle crash_null crash_assert many nocfi; do
+for c in abba cycle3 piabba rwlock rwreaders condvar joincycle crash_null crash_assert many nocfi; do
 	if "$CS" --json --dot "$T/$c.dot" "$D/$c.core" >"$T/$c.json" 2>"$T/$c.err"; then
 		ok "$c report"
 	else

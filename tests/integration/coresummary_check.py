@@ -232,6 +232,15 @@ def expect(case, report_path, out_path):
         ok &= check(f"{n} no deadlock", not rep['locks']['cycles'] and 'deadlock' not in findings,
                     f"cycles {rep['locks']['cycles']}")
         ok &= check(f"{n} blocked finding", 'blocked' in findings, f"findings {findings}")
+    elif case == 'rwreaders':
+        wtid, rw = by['W']['tid'], by['W']['wants']
+        ws = rep['locks']['waits']
+        ok &= check(f"{n} writer blocked by readers", len(ws) == 1 and ws[0]['tid'] == wtid and
+                    ws[0]['kind'] == 'rwlock' and int(ws[0]['object'], 16) == rw and ws[0]['owner_tid'] is None,
+                    f"waits {ws}, expected writer {wtid} on {rw:#x}")
+        st = [t['state'] for t in rep['threads'] if t['tid'] == wtid][0]
+        ok &= check(f"{n} held by readers", st and 'held by readers' in st and 'blocked' in findings, f"state {st}")
+        ok &= check(f"{n} no deadlock", not rep['locks']['cycles'], f"cycles {rep['locks']['cycles']}")
     elif case == 'condvar':
         tids = sorted(r['tid'] for r in rows if r['who'] == 'C')
         got = sorted(w['tid'] for w in rep['locks']['waits'] if w['kind'] == 'condvar')

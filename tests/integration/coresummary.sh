@@ -40,6 +40,12 @@ if [ -f "$D/crash_null.kcore" ]; then
 	"$CS" --json --exe "$D/crash_null.kexe" "$D/crash_null.kcore" >"$T/k.json" 2>"$T/k.err" \
 		&& $CHECK expect crash_null_kernel "$T/k.json" "$D/crash_null.kout" \
 		|| fail "kernel core" "$(cat "$T/k.err")"
+	# same crash, different process, ASLR on vs off, gdb vs kernel dump: same signature
+	python3 - "$T/crash_null.json" "$T/k.json" <<'PY' && ok "signature stable across dumps" || fail "signature stable across dumps" "hashes differ"
+import json, sys
+a, b = (json.load(open(p))['signature'] for p in sys.argv[1:])
+sys.exit(0 if a and b and a['hash'] == b['hash'] and a['frames'] == b['frames'] else 1)
+PY
 else
 	fail "kernel core" "mkcores.sh could not get a kernel core dump"
 fi

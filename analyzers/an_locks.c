@@ -475,7 +475,7 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 			err = &ck_enomem;
 			goto out;
 		}
-		len += (size_t)snprintf(s, cap, "%zu threads in a cycle:", cy->n);
+		len += (size_t)snprintf(s, cap, cy->n == 1 ? "a thread waits for itself:" : "%zu threads in a cycle:", cy->n);
 		for (size_t k = 0; k < cy->n && len < cap; k++) {
 			const struct rpt_wait *w = &r->waits[cy->waits[k]];
 			len += (size_t)snprintf(s + len, cap - len, "%s thread %lld waits for %s 0x%llx held by thread %lld (at %s)",

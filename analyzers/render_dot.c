@@ -4,14 +4,25 @@
 #include <errno.h>
 #include <string.h>
 
-static void thread_node(FILE *out, const struct report *r, int64_t tid, bool cycle)
+/* Label text: where a waiter waits, else the owner's innermost function. */
+static void dot_escaped(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+}
+
+static void thread_node(FILE *out, const struct report *r, int64_t tid, bool cycle, const char *where)
 {
 	long i = report_thread_by_tid(r, tid);
-	const char *fn = NULL;
-	if (i >= 0 && r->threads[i].nframes)
-		fn = rpt_frame_top_name(&r->threads[i].frames[0]);
-	fprintf(out, "  t%lld [shape=box%s label=\"thread %lld\\n%s\"];\n", (long long)tid,
-		cycle ? " color=red penwidth=2" : "", (long long)tid, fn ? fn : "");
+	if (!where && i >= 0 && r->threads[i].nframes)
+		where = rpt_frame_top_name(&r->threads[i].frames[0]);
+	fprintf(out, "  t%lld [shape=box%s label=\"thread %lld\\n", (long long)tid,
+		cycle ? " color=red penwidth=2" : "", (long long)tid);
+	dot_escaped(out, where);
+	fprintf(out, "\"];\n");
 }
 
 struct ck_error *render_dot(FILE *out, const struct report *r)
@@ -20,7 +31,7 @@ struct ck_error *render_dot(FILE *out, const struct report *r)
 	/* nodes: every thread that waits or owns, every lock waited on */
 	for (size_t k = 0; k < r->nwaits; k++) {
 		const struct rpt_wait *w = &r->waits[k];
-		thread_node(out, r, r->threads[w->thread].tid, w->in_cycle);
+		thread_node(out, r, r->threads[w->thread].tid, w->in_cycle, w->frame);
 		if (w->owner_tid > 0) {
 			/* an owner that does not wait itself gets its node once */
 			bool done = false;
@@ -28,7 +39,7 @@ struct ck_error *render_dot(FILE *out, const struct report *r)
 				done |= r->threads[r->waits[j].thread].tid == w->owner_tid ||
 					(j < k && r->waits[j].owner_tid == w->owner_tid);
 			if (!done)
-				thread_node(out, r, w->owner_tid, false);
+				thread_node(out, r, w->owner_tid, false, NULL);
 		}
 		if (strcmp(w->kind, "join") != 0) {
 			bool seen = false;

@@ -77,23 +77,6 @@ void report_deinit(struct report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-struct ck_error *report_reserve(void *arr, size_t *cap, size_t n, size_t sz)
-{
-	if (n <= *cap)
-		return NULL;
-	size_t ncap = *cap ? *cap : 8;
-	while (ncap < n)
-		ncap *= 2;
-	void **p = arr;
-	char *m = realloc(*p, ncap * sz);
-	if (!m)
-		return &ck_enomem;
-	memset(m + *cap * sz, 0, (ncap - *cap) * sz);
-	*p = m;
-	*cap = ncap;
-	return NULL;
-}
-
 /* Grow-by-one for the arrays whose capacity is not tracked: realloc exactly. */
 static void *append(void *arr, size_t *n, size_t sz)
 {

@@ -173,8 +173,6 @@ struct rpt_finding *report_add_finding(struct report *r, const char *kind, const
 struct ck_error *report_warn(struct report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 struct rpt_wait *report_add_wait(struct report *r);
-/* Grow *arr (element size sz) to hold at least n elements; zero new space. */
-struct ck_error *report_reserve(void *arr, size_t *cap, size_t n, size_t sz);
 
 /* Index of the thread with this tid, -1 if none. */
 long report_thread_by_tid(const struct report *r, int64_t tid);

@@ -317,6 +317,15 @@ struct copier {
 static struct ck_error *copy_run(struct copier *c, const struct mem_run *r, uint64_t file_off)
 {
 	for (uint64_t pos = 0; pos < r->len;) {
+		/* Holes of a sparse input stay holes in the output, unread. */
+		uint64_t skip = machine_next_data(c->m, r, r->pa + pos) - (r->pa + pos);
+		if (skip) {
+			pos += skip;
+			c->done += skip;
+			if (c->opts->progress)
+				c->opts->progress(c->opts->progress_arg, c->done, c->total);
+			continue;
+		}
 		size_t n = r->len - pos < COPY_BUF ? (size_t)(r->len - pos) : COPY_BUF;
 		uint64_t pa = r->pa + pos;
 		struct ck_error *err = machine_read_phys(c->m, pa, c->buf, n);

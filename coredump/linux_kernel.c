@@ -317,34 +317,68 @@ static struct ck_error *consider(struct machine *m, uint64_t pa, struct candidat
 	return NULL;
 }
 
-/*
- * Every page of file-backed memory that starts with "OSRELEASE=", in address
- * order; the best-scoring valid one (the first on a tie) ends up in *best.
- */
-static struct ck_error *pick_candidate(struct machine *m, uint8_t *buf, struct candidate *best, int *have)
+struct linux_kernel_scan {
+	struct machine *m;
+	struct candidate best;
+	int have;
+};
+
+struct ck_error *linux_kernel_scan_create(struct machine *m, struct linux_kernel_scan **ret)
 {
-	struct ck_error *err;
-	*have = 0;
-	for (size_t i = 0; i < m->nruns; i++) {
-		const struct mem_run r = m->runs[i];
-		if (r.kind != MEM_RUN_FILE)
-			continue;
-		uint64_t end = r.pa + r.len;
-		uint64_t pa = (r.pa + MACHINE_PAGE_SIZE - 1) & ~(uint64_t)(MACHINE_PAGE_SIZE - 1);
-		while (pa + sizeof(OSRELEASE_KEY) - 1 <= end) {
-			size_t n = end - pa < SCAN_CHUNK ? (size_t)(end - pa) : SCAN_CHUNK;
-			if ((err = machine_read_phys(m, pa, buf, n)))
+	struct linux_kernel_scan *s = calloc(1, sizeof(*s));
+	if (!s)
+		return &ck_enomem;
+	s->m = m;
+	*ret = s;
+	return NULL;
+}
+
+void linux_kernel_scan_destroy(struct linux_kernel_scan *s)
+{
+	if (!s)
+		return;
+	free(s->best.text);
+	free(s);
+}
+
+/*
+ * Every page that starts with "OSRELEASE=" is a candidate, considered in the
+ * order fed (address order); the best-scoring valid one (the first on a tie)
+ * is kept.
+ */
+struct ck_error *linux_kernel_scan_feed(struct linux_kernel_scan *s, uint64_t pa, const void *buf, size_t n)
+{
+	const size_t klen = sizeof(OSRELEASE_KEY) - 1;
+	const uint8_t *b = buf;
+	uint64_t p = (pa + MACHINE_PAGE_SIZE - 1) & ~(uint64_t)(MACHINE_PAGE_SIZE - 1);
+	for (; p >= pa && p - pa < n; p += MACHINE_PAGE_SIZE) {
+		size_t off = (size_t)(p - pa);
+		uint8_t key[sizeof(OSRELEASE_KEY) - 1];
+		const uint8_t *at = b + off;
+		if (n - off < klen) {
+			/* A page start in the chunk's last bytes: read the key on its own. */
+			struct ck_error *err = machine_read_phys(s->m, p, key, klen);
+			if (err) {
+				if (soft_error(&err))
+					continue;
 				return err;
-			for (size_t off = 0; off + sizeof(OSRELEASE_KEY) - 1 <= n; off += MACHINE_PAGE_SIZE)
-				if (memcmp(buf + off, OSRELEASE_KEY, sizeof(OSRELEASE_KEY) - 1) == 0 &&
-				    (err = consider(m, pa + off, best, have)))
-					return err;
-			pa += n;
+			}
+			at = key;
+		}
+		if (memcmp(at, OSRELEASE_KEY, klen) == 0) {
+			struct ck_error *err = consider(s->m, p, &s->best, &s->have);
+			if (err)
+				return err;
 		}
 	}
+	return NULL;
+}
+
+/* Not in RAM (or not page-aligned): fall back to a VMCOREINFO note the reader found. */
+static struct ck_error *fallback_candidate(struct machine *m, struct candidate *best, int *have)
+{
 	if (*have || !m->meta.vmcoreinfo)
 		return NULL;
-	/* Not in RAM (or not page-aligned): fall back to a VMCOREINFO note the reader found. */
 	size_t len = strnlen(m->meta.vmcoreinfo, m->meta.vmcoreinfo_len);
 	if (vmcoreinfo_check(m->meta.vmcoreinfo, len))
 		return NULL;
@@ -357,19 +391,20 @@ static struct ck_error *pick_candidate(struct machine *m, uint8_t *buf, struct c
 	return score_candidate(m, best);
 }
 
-struct ck_error *linux_kernel_detect(struct machine *m, struct linux_kernel *k_ret)
+struct ck_error *linux_kernel_scan_finish(struct linux_kernel_scan *s, struct linux_kernel *k_ret)
 {
+	struct machine *m = s->m;
 	struct linux_kernel k = { .found = 0, .cpu = -1 };
-	struct candidate best = { 0 };
-	int have = 0;
 	char *banner = NULL;
-	uint8_t *buf = malloc(SCAN_CHUNK);
-	if (!buf)
-		return &ck_enomem;
-	struct ck_error *err = pick_candidate(m, buf, &best, &have);
-	if (err || !have)
+	uint8_t *buf = NULL;
+	struct ck_error *err = fallback_candidate(m, &s->best, &s->have);
+	if (err || !s->have)
 		goto out;
-	struct candidate *c = &best;
+	if (!(buf = malloc(SCAN_CHUNK))) {
+		err = &ck_enomem;
+		goto out;
+	}
+	struct candidate *c = &s->best;
 	size_t vlen;
 	const char *os = vmcoreinfo_get(c->text, c->len, "OSRELEASE", &vlen);
 	memcpy(k.osrelease, os, vlen);
@@ -404,9 +439,36 @@ struct ck_error *linux_kernel_detect(struct machine *m, struct linux_kernel *k_r
 	banner = NULL;
 out:
 	free(banner);
-	free(best.text);
 	free(buf);
 	if (!err)
 		*k_ret = k;
+	return err;
+}
+
+/* The whole scan in one call: stream every file-backed run through the scanner. */
+struct ck_error *linux_kernel_detect(struct machine *m, struct linux_kernel *k_ret)
+{
+	struct linux_kernel_scan *s = NULL;
+	uint8_t *buf = malloc(SCAN_CHUNK);
+	struct ck_error *err = buf ? linux_kernel_scan_create(m, &s) : &ck_enomem;
+	for (size_t i = 0; !err && i < m->nruns; i++) {
+		const struct mem_run r = m->runs[i];
+		for (uint64_t pa = r.pa; !err && pa < r.pa + r.len;) {
+			uint64_t data = machine_next_data(m, &r, pa);	/* skip sparse holes */
+			if (data > pa) {
+				pa = data;
+				continue;
+			}
+			uint64_t left = r.pa + r.len - pa;
+			size_t n = left < SCAN_CHUNK ? (size_t)left : SCAN_CHUNK;
+			if (!(err = machine_read_phys(m, pa, buf, n)))
+				err = linux_kernel_scan_feed(s, pa, buf, n);
+			pa += n;
+		}
+	}
+	if (!err)
+		err = linux_kernel_scan_finish(s, k_ret);
+	linux_kernel_scan_destroy(s);
+	free(buf);
 	return err;
 }

@@ -34,4 +34,18 @@ struct linux_kernel {
  */
 struct ck_error *linux_kernel_detect(struct machine *m, struct linux_kernel *k);
 
+/*
+ * The same detection fed piece by piece, so a writer that already streams
+ * guest RAM finds the kernel in the same pass (one read of RAM, not two):
+ * create, feed every chunk of memory in address order (pa: guest-physical
+ * address of buf[0]; chunks may skip memory known to be zeros), then finish,
+ * which fills *k and m->meta as linux_kernel_detect() does.  Feed and finish
+ * may read m's memory themselves (page tables, candidate text).
+ */
+struct linux_kernel_scan;
+struct ck_error *linux_kernel_scan_create(struct machine *m, struct linux_kernel_scan **ret);
+struct ck_error *linux_kernel_scan_feed(struct linux_kernel_scan *s, uint64_t pa, const void *buf, size_t n);
+struct ck_error *linux_kernel_scan_finish(struct linux_kernel_scan *s, struct linux_kernel *k);
+void linux_kernel_scan_destroy(struct linux_kernel_scan *s);	/* NULL is fine */
+
 #endif

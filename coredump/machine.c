@@ -181,6 +181,23 @@ struct ck_error *machine_read_phys(const struct machine *m, uint64_t pa, void *b
 	return NULL;
 }
 
+uint64_t machine_next_data(const struct machine *m, const struct mem_run *r, uint64_t pa)
+{
+	uint64_t end = r->pa + r->len;
+	if (pa >= end)
+		return end;
+	if (r->kind == MEM_RUN_ZERO)
+		return end;
+	off_t off = r->off + (off_t)(pa - r->pa);
+	off_t data = lseek(m->files[r->file].fd, off, SEEK_DATA);
+	if (data < 0)
+		return errno == ENXIO ? end : pa;	/* ENXIO: only a hole up to EOF */
+	if (data <= off)
+		return pa;
+	uint64_t next = pa + (uint64_t)(data - off);
+	return next < end ? next : end;
+}
+
 uint64_t machine_ram_bytes(const struct machine *m)
 {
 	uint64_t t = 0;

@@ -120,6 +120,13 @@ struct ck_error *machine_set_ncpus(struct machine *m, size_t n);
 const struct mem_run *machine_find_run(const struct machine *m, uint64_t pa);
 /* Read len bytes of guest-physical memory; a hole anywhere is an error. */
 struct ck_error *machine_read_phys(const struct machine *m, uint64_t pa, void *buf, size_t len);
+/*
+ * Skip what is known to read as zeros without reading it: the lowest address
+ * >= pa inside run r that may hold non-zero bytes, or r->pa + r->len when the
+ * rest of r is zeros (a MEM_RUN_ZERO run, or a hole of a sparse backing file,
+ * found with SEEK_DATA).  Never fails: when in doubt it returns pa.
+ */
+uint64_t machine_next_data(const struct machine *m, const struct mem_run *r, uint64_t pa);
 /* Total bytes covered by runs. */
 uint64_t machine_ram_bytes(const struct machine *m);
 

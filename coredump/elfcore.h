@@ -29,6 +29,14 @@ struct elfcore_options {
 	int force;			/* overwrite an existing out_path */
 	elfcore_progress_fn *progress;	/* may be NULL */
 	void *progress_arg;
+	/*
+	 * Optional: find the kernel in the same pass over RAM as the copy (one
+	 * read of guest memory instead of two).  Every chunk copied is fed to
+	 * scan; after the copy the scan is finished into *detected and the core
+	 * is laid out for that kernel.  The kernel argument is then ignored.
+	 */
+	struct linux_kernel_scan *scan;
+	struct linux_kernel *detected;
 };
 
 /*

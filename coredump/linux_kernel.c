@@ -453,9 +453,10 @@ struct ck_error *linux_kernel_detect(struct machine *m, struct linux_kernel *k_r
 	struct ck_error *err = buf ? linux_kernel_scan_create(m, &s) : &ck_enomem;
 	for (size_t i = 0; !err && i < m->nruns; i++) {
 		const struct mem_run r = m->runs[i];
+		uint64_t data_end = r.pa;	/* known non-hole input up to here */
 		for (uint64_t pa = r.pa; !err && pa < r.pa + r.len;) {
-			uint64_t data = machine_next_data(m, &r, pa);	/* skip sparse holes */
-			if (data > pa) {
+			uint64_t data = pa >= data_end ? machine_next_data(m, &r, pa, &data_end) : pa;
+			if (data > pa) {	/* skip sparse holes */
 				pa = data;
 				continue;
 			}

@@ -181,21 +181,27 @@ struct ck_error *machine_read_phys(const struct machine *m, uint64_t pa, void *b
 	return NULL;
 }
 
-uint64_t machine_next_data(const struct machine *m, const struct mem_run *r, uint64_t pa)
+uint64_t machine_next_data(const struct machine *m, const struct mem_run *r, uint64_t pa,
+			   uint64_t *data_end)
 {
 	uint64_t end = r->pa + r->len;
-	if (pa >= end)
+	*data_end = end;
+	if (pa >= end || r->kind == MEM_RUN_ZERO)
 		return end;
-	if (r->kind == MEM_RUN_ZERO)
-		return end;
+	int fd = m->files[r->file].fd;
 	off_t off = r->off + (off_t)(pa - r->pa);
-	off_t data = lseek(m->files[r->file].fd, off, SEEK_DATA);
+	off_t data = lseek(fd, off, SEEK_DATA);
 	if (data < 0)
 		return errno == ENXIO ? end : pa;	/* ENXIO: only a hole up to EOF */
-	if (data <= off)
-		return pa;
+	if (data < off)
+		data = off;
 	uint64_t next = pa + (uint64_t)(data - off);
-	return next < end ? next : end;
+	if (next >= end)
+		return end;
+	off_t hole = lseek(fd, data, SEEK_HOLE);
+	if (hole > data && (uint64_t)(hole - data) < end - next)
+		*data_end = next + (uint64_t)(hole - data);
+	return next;
 }
 
 uint64_t machine_ram_bytes(const struct machine *m)

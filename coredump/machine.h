@@ -124,9 +124,12 @@ struct ck_error *machine_read_phys(const struct machine *m, uint64_t pa, void *b
  * Skip what is known to read as zeros without reading it: the lowest address
  * >= pa inside run r that may hold non-zero bytes, or r->pa + r->len when the
  * rest of r is zeros (a MEM_RUN_ZERO run, or a hole of a sparse backing file,
- * found with SEEK_DATA).  Never fails: when in doubt it returns pa.
+ * found with SEEK_DATA).  *data_end is set to where that data stretch ends
+ * (SEEK_HOLE; r's end when unknown), so callers ask again only past it.
+ * Never fails: when in doubt it returns pa.
  */
-uint64_t machine_next_data(const struct machine *m, const struct mem_run *r, uint64_t pa);
+uint64_t machine_next_data(const struct machine *m, const struct mem_run *r, uint64_t pa,
+			   uint64_t *data_end);
 /* Total bytes covered by runs. */
 uint64_t machine_ram_bytes(const struct machine *m);
 

@@ -172,7 +172,7 @@ static int run(const struct options *o)
 	machine_init(&m);
 	memset(&k, 0, sizeof(k));
 	err = machine_open(o->input, o->companion, &m, &fmt);
-	if (!err)
+	if (!err && o->info)
 		err = linux_kernel_detect(&m, &k);
 	if (err) {
 		status = fail(err);
@@ -187,20 +187,28 @@ static int run(const struct options *o)
 		}
 		goto out;
 	}
-	if (!k.found)
-		fprintf(stderr, "vmss2core: warning: no Linux kernel found in guest memory; "
-			"writing a physical-only ELF core (crash and drgn need a kernel)\n");
 	struct progress prog = { .enabled = !o->quiet && isatty(STDERR_FILENO), .last_pct = -1 };
 	clock_gettime(CLOCK_MONOTONIC, &prog.start);
 	struct elfcore_options eo = {
 		.out_path = o->out_path, .force = o->force,
 		.progress = show_progress, .progress_arg = &prog,
 	};
-	err = elfcore_write(&m, k.found ? &k : NULL, &eo);
+	/* The kernel is found in the same pass over guest RAM as the copy. */
+	struct linux_kernel_scan *scan = NULL;
+	err = linux_kernel_scan_create(&m, &scan);
+	if (!err) {
+		eo.scan = scan;
+		eo.detected = &k;
+		err = elfcore_write(&m, NULL, &eo);
+	}
+	linux_kernel_scan_destroy(scan);
 	if (err) {
 		status = fail(err);
 		goto out;
 	}
+	if (!k.found)
+		fprintf(stderr, "vmss2core: warning: no Linux kernel found in guest memory; "
+			"wrote a physical-only ELF core (crash and drgn need a kernel)\n");
 	if (!o->quiet)
 		fprintf(stderr, "vmss2core: wrote %s (%s guest, %zu vCPUs, %" PRIu64 " MiB RAM)\n",
 			o->out_path, k.found ? k.osrelease : "unknown", m.ncpus,

@@ -3,7 +3,9 @@
  *
  * File layout (docs/vmcore-layout.md has the why):
  *   Elf64_Ehdr | Elf64_Phdr[phnum] | [Elf64_Shdr, only with PN_XNUM] | notes |
- *   page-aligned memory data, one stretch per physically contiguous segment.
+ *   (hole) | page-aligned memory data, one stretch per contiguous segment.
+ * The data is copied first (the kernel scan can ride along) and the headers
+ * written last, into room reserved from upper bounds (header_room()).
  * Program headers: PT_NOTE; one physical PT_LOAD per segment (p_vaddr 0);
  * with a kernel, the kernel-image and direct-map PT_LOADs, pointing into the
  * same file data.  All-zero 4 KiB granules are never written, so they are

@@ -38,9 +38,9 @@ static const char usage_text[] =
 "  -W, -W8       Windows MEMORY.DMP (not implemented yet: exits 2)\n"
 "\n"
 "Options:\n"
-"  -o FILE       write the core to FILE (default: vmss.core)\n"
-"  -f            overwrite FILE if it exists\n"
-"  -q            no progress output (progress is shown only on a terminal)\n"
+"  -o, --output FILE  write the core to FILE (default: vmss.core)\n"
+"  -f, --force   overwrite FILE if it exists\n"
+"  -q, --quiet   no progress or summary (progress is shown only on a terminal)\n"
 "  --info        describe the input instead of converting: format, metadata,\n"
 "                memory regions, vCPU registers (and which are missing), the\n"
 "                detected guest kernel; with a checkpoint also its groups\n"
@@ -102,6 +102,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ "info", no_argument, NULL, 'I' },
 		{ "tags", no_argument, NULL, 'T' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	memset(o, 0, sizeof(*o));

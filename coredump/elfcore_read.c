@@ -16,6 +16,7 @@
 
 #include "elfcore_notes.h"
 #include "format.h"
+#include "le.h"
 #include "vmcoreinfo.h"
 
 enum {
@@ -51,20 +52,6 @@ static int load_cmp(const void *a, const void *b)
 static struct ck_error *libelf_error(const char *path, const char *what)
 {
 	return ck_error_create(CK_ERR_INPUT, "%s: %s: %s", path, what, elf_errmsg(-1));
-}
-
-/* Bytes of a note descriptor as little-endian integers. */
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static void set_bit(struct x86_regs *r, int bit)

@@ -1,5 +1,6 @@
 /* cpt.c - VMware checkpoint container: header, group table, tag index. */
 #include "cpt.h"
+#include "le.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,14 +23,6 @@ int cpt_magic_known(uint32_t magic)
 		if (known_magics[i] == magic)
 			return 1;
 	return 0;
-}
-
-static uint64_t le(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-	for (size_t i = n; i > 0; i--)
-		v = (v << 8) | p[i - 1];
-	return v;
 }
 
 struct ck_error *cpt_pread(const struct cpt_file *f, uint64_t off, void *buf, size_t len)
@@ -164,7 +157,7 @@ static struct ck_error *parse_group(struct cpt_file *f, struct reader *r, size_t
 		if ((err = rd_get(r, pos, ib, 4u * t.nidx)))
 			return err;
 		for (int i = 0; i < t.nidx; i++)
-			t.idx[i] = (uint32_t)le(ib + 4 * i, 4);
+			t.idx[i] = (uint32_t)le_get(ib + 4 * i, 4);
 		pos += 4u * t.nidx;
 		char label[384];
 		if (t.size_code < CPT_SIZE_COMPRESSED) {
@@ -189,9 +182,9 @@ static struct ck_error *parse_group(struct cpt_file *f, struct reader *r, size_t
 			uint8_t bh[18];
 			if ((err = rd_get(r, pos, bh, hl)))
 				return err;
-			t.size = le(bh, w);
-			t.mem_size = le(bh + w, w);
-			t.pad_len = (uint16_t)le(bh + 2 * w, 2);
+			t.size = le_get(bh, w);
+			t.mem_size = le_get(bh + w, w);
+			t.pad_len = (uint16_t)le_get(bh + 2 * w, 2);
 			pos += hl;
 			if (end - pos < t.pad_len)
 				return ck_error_at(path, (unsigned long long)pos,
@@ -276,11 +269,11 @@ static struct ck_error *read_header(struct cpt_file *f)
 	struct ck_error *err = cpt_pread(f, 0, h, sizeof(h));
 	if (err)
 		return err;
-	f->magic = (uint32_t)le(h, 4);
+	f->magic = (uint32_t)le_get(h, 4);
 	if (!cpt_magic_known(f->magic))
 		return ck_error_at(f->path, 0, "unknown checkpoint magic 0x%08x", f->magic);
 	f->size_width = (f->magic & 0xf) == 0 ? 4 : 8;
-	uint32_t n = (uint32_t)le(h + 8, 4);
+	uint32_t n = (uint32_t)le_get(h + 8, 4);
 	if (n > CPT_MAX_GROUPS)
 		return ck_error_at(f->path, 8, "group count %u exceeds the limit of %d", n,
 				   CPT_MAX_GROUPS);
@@ -306,8 +299,8 @@ static struct ck_error *read_header(struct cpt_file *f)
 		g->desc_off = CPT_HEADER_SIZE + (uint64_t)i * CPT_GROUP_DESC_SIZE;
 		memcpy(g->name, d, CPT_GROUP_NAME_MAX);
 		g->name[CPT_GROUP_NAME_MAX] = 0;
-		g->off = le(d + 64, 8);
-		g->size = le(d + 72, 8);
+		g->off = le_get(d + 64, 8);
+		g->size = le_get(d + 72, 8);
 		if (g->off < table_end || g->off > f->file_size) {
 			err = ck_error_at(f->path, (unsigned long long)g->desc_off + 64,
 					  "group '%s' starts at 0x%llx, outside the tag area 0x%llx-0x%llx",
@@ -469,7 +462,7 @@ struct ck_error *cpt_read_uint(const struct cpt_file *f, const struct cpt_tag *t
 	struct ck_error *err = cpt_pread(f, t->data_off, b, (size_t)t->size);
 	if (err)
 		return err;
-	*ret = le(b, (size_t)t->size);
+	*ret = le_get(b, (size_t)t->size);
 	return NULL;
 }
 

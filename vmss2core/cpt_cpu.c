@@ -8,6 +8,7 @@
  * which we believe is its bug (see the reference sheet, section 4.1).
  */
 #include "cpt_load.h"
+#include "le.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -32,14 +33,6 @@ static struct ck_error *opt_uint(const struct cpt_file *f, const struct cpt_tag 
 	if (!err)
 		*found = 1;
 	return err;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
 }
 
 /* IDTR or GDTR: scalar [cpu][0] limit, [cpu][1] base low, [cpu][2] base high; or block [cpu]. */

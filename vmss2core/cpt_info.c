@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpt_load.h"
+#include "le.h"
 
 enum { INFO_MAX_HEX = 128, INFO_MAX_TEXT = 256 };
 
@@ -61,10 +62,7 @@ static void put_value(FILE *out, const struct cpt_file *f, const struct cpt_tag 
 		return;
 	}
 	if (!(t->flags & CPT_TAG_BLOCK) && n <= 8) {
-		uint64_t v = 0;
-		for (size_t i = n; i > 0; i--)
-			v = v << 8 | b[i - 1];
-		fprintf(out, "  = 0x%" PRIx64, v);
+		fprintf(out, "  = 0x%" PRIx64, le_get(b, n));
 		if (n < 3 || !is_text(b, n))
 			return;
 	}

@@ -14,6 +14,7 @@
  */
 #include "cpt.h"
 #include "format.h"
+#include "le.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,14 +56,6 @@ static int gd_layout(uint32_t version, struct gd_layout *l)
 	return 0;
 }
 
-static uint64_t rd(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-	for (size_t i = n; i > 0; i--)
-		v = (v << 8) | p[i - 1];
-	return v;
-}
-
 static int has_suffix(const char *s, const char *suf)
 {
 	size_t n = strlen(s), k = strlen(suf);
@@ -79,7 +72,7 @@ static int guestdump_probe(const char *path, const uint8_t *head, size_t headlen
 	if (!has_suffix(path, ".guest"))
 		return 0;
 	if (headlen >= 4) {
-		uint32_t magic = (uint32_t)rd(head, 4);
+		uint32_t magic = (uint32_t)le_get(head, 4);
 		if (memcmp(head, "\177ELF", 4) == 0 || cpt_magic_known(magic))
 			return 0;
 	}
@@ -116,8 +109,8 @@ static struct ck_error *parse_header(const char *path, const uint8_t *h, uint64_
 {
 	if (size < 8)
 		return ck_error_at(path, size, "file ends inside the debug.guest header");
-	g->version = (uint32_t)rd(h, 4);
-	g->nvcpus = (uint32_t)rd(h + 4, 4);
+	g->version = (uint32_t)le_get(h, 4);
+	g->nvcpus = (uint32_t)le_get(h + 4, 4);
 	if (!gd_layout(g->version, l))
 		return ck_error_at(path, 0, "unknown debug.guest version %u", g->version);
 	unsigned m = l->mem_off;
@@ -128,31 +121,31 @@ static struct ck_error *parse_header(const char *path, const uint8_t *h, uint64_
 	if (g->nvcpus == 0 || g->nvcpus > GD_MAX_VCPUS)
 		return ck_error_at(path, 4, "%u vCPUs (expected 1 to %d)", g->nvcpus, GD_MAX_VCPUS);
 	g->last_addr_off = m;
-	g->last_addr = rd(h + m, 8);
+	g->last_addr = le_get(h + m, 8);
 	if (l->old_mem) {
-		g->mem_pages = rd(h + m + 8, 4);
+		g->mem_pages = le_get(h + m + 8, 4);
 		g->nholes_off = m + 16;
-		g->nholes = (uint32_t)rd(h + m + 16, 4);
+		g->nholes = (uint32_t)le_get(h + m + 16, 4);
 		g->holes_off = m + 20;
 		for (int i = 0; i < GD_MAX_HOLES; i++) {
-			g->hole_ppn[i] = rd(h + m + 20 + 8 * i, 4);
-			g->hole_pages[i] = rd(h + m + 24 + 8 * i, 4);
+			g->hole_ppn[i] = le_get(h + m + 20 + 8 * i, 4);
+			g->hole_pages[i] = le_get(h + m + 24 + 8 * i, 4);
 		}
 	} else {
-		g->mem_pages = rd(h + m + 8, 8);
+		g->mem_pages = le_get(h + m + 8, 8);
 		g->nholes_off = m + 20;
-		g->nholes = (uint32_t)rd(h + m + 20, 4);
+		g->nholes = (uint32_t)le_get(h + m + 20, 4);
 		g->holes_off = m + 24;
 		for (int i = 0; i < GD_MAX_HOLES; i++) {
-			g->hole_ppn[i] = rd(h + m + 24 + 16 * i, 8);
-			g->hole_pages[i] = rd(h + m + 32 + 16 * i, 8);
+			g->hole_ppn[i] = le_get(h + m + 24 + 16 * i, 8);
+			g->hole_pages[i] = le_get(h + m + 32 + 16 * i, 8);
 		}
 	}
 	if (g->nholes > GD_MAX_HOLES)
 		return ck_error_at(path, g->nholes_off, "%u memory holes (at most %d)", g->nholes,
 				   GD_MAX_HOLES);
 	if (l->cpu_arch_off) {
-		uint32_t arch = (uint32_t)rd(h + l->cpu_arch_off, 4);
+		uint32_t arch = (uint32_t)le_get(h + l->cpu_arch_off, 4);
 		if (arch == 0)
 			return ck_error_at(path, l->cpu_arch_off,
 					   "AArch64 guest dump is not supported");
@@ -208,15 +201,15 @@ static void decode_vcpu(const uint8_t *rec, unsigned gap, struct x86_regs *r)
 		[U_FS_BASE] = -1, [U_GS_BASE] = -1, [U_DS] = -1, [U_ES] = -1, [U_FS] = -1,
 		[U_GS] = -1,
 	};
-	r->cr[0] = rd(rec, 4);
-	r->cr[2] = rd(rec + 4, 8);
-	r->cr[3] = rd(rec + 12, 8);
-	r->cr[4] = rd(rec + 20, 8);
-	r->idtr_base = rd(rec + 108, 8);
+	r->cr[0] = le_get(rec, 4);
+	r->cr[2] = le_get(rec + 4, 8);
+	r->cr[3] = le_get(rec + 12, 8);
+	r->cr[4] = le_get(rec + 20, 8);
+	r->idtr_base = le_get(rec + 108, 8);
 	const uint8_t *u = rec + GD_PART1 + gap;
 	uint64_t v[U_N];
 	for (int i = 0; i < U_N; i++) {
-		v[i] = rd(u + 8 * i, 8);
+		v[i] = le_get(u + 8 * i, 8);
 		if (gpr_from[i] >= 0) {
 			r->gpr[gpr_from[i]] = v[i];
 			r->present |= 1ull << (REG_GPR_FIRST + gpr_from[i]);

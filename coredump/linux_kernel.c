@@ -138,9 +138,14 @@ static struct ck_error *load_candidate(const struct machine *m, uint64_t pa, str
 	return NULL;
 }
 
-static void kernel_pager(const struct machine *m, const struct candidate *c, struct x86_pager *pg)
+/* The kernel's own page tables (swapper_pg_dir); cache may be NULL. */
+static void kernel_pager(const struct machine *m, const struct candidate *c, struct x86_pager *pg,
+			 struct x86_table_cache *cache)
 {
-	x86_pager_init_machine(pg, m, kimage_pa(c, c->swapper), c->l5 ? 5 : 4);
+	if (cache)
+		x86_pager_init_cached(pg, cache, m, kimage_pa(c, c->swapper), c->l5 ? 5 : 4);
+	else
+		x86_pager_init_machine(pg, m, kimage_pa(c, c->swapper), c->l5 ? 5 : 4);
 	uint64_t sme = 0;
 	int64_t v;
 	if (vmcoreinfo_get_dec(c->text, c->len, "NUMBER(sme_mask)", &v))
@@ -175,7 +180,7 @@ static struct ck_error *score_candidate(const struct machine *m, struct candidat
 		}
 	}
 	struct x86_pager pg;
-	kernel_pager(m, c, &pg);
+	kernel_pager(m, c, &pg, NULL);
 	if ((err = maps_to(&pg, c->swapper, want, &yes)))
 		return err;
 	c->score = yes ? 1 : 0;
@@ -418,10 +423,17 @@ struct ck_error *linux_kernel_scan_finish(struct linux_kernel_scan *s, struct li
 	k.cpu = c->cpu;
 	if (c->score > 0) {
 		struct x86_pager pg;
-		kernel_pager(m, c, &pg);
-		if ((err = find_image(&pg, c, &k.image_pa, &k.image_len)))
+		struct x86_table_cache *cache = malloc(sizeof(*cache));
+		if (!cache) {
+			err = &ck_enomem;
 			goto out;
-		if ((err = find_page_offset(&pg, c, c->pa, &k.page_offset_base)))
+		}
+		kernel_pager(m, c, &pg, cache);	/* image walk: thousands of neighbouring translations */
+		err = find_image(&pg, c, &k.image_pa, &k.image_len);
+		if (!err)
+			err = find_page_offset(&pg, c, c->pa, &k.page_offset_base);
+		free(cache);
+		if (err)
 			goto out;
 	}
 	if ((err = find_banner(m, buf, &k, &banner)))

@@ -19,6 +19,41 @@ static struct ck_error *machine_reader(void *arg, uint64_t pa, void *buf, size_t
 	return machine_read_phys(m, pa, buf, len);
 }
 
+static struct ck_error *cached_reader(void *arg, uint64_t pa, void *buf, size_t len)
+{
+	struct x86_table_cache *c = arg;
+	uint64_t page = pa & ~(uint64_t)(X86_PAGE_4K - 1);
+	if (pa - page + len > X86_PAGE_4K)
+		return machine_read_phys(c->m, pa, buf, len);
+	for (unsigned i = 0; i < X86_TABLE_CACHE_SLOTS; i++)
+		if (c->tag[i] == page + 1) {
+			memcpy(buf, c->page[i] + (pa - page), len);
+			return NULL;
+		}
+	unsigned v = c->next++ % X86_TABLE_CACHE_SLOTS;
+	struct ck_error *err = machine_read_phys(c->m, page, c->page[v], X86_PAGE_4K);
+	if (err) {
+		/* A table page that is only partly in memory: read just the entry. */
+		c->tag[v] = 0;
+		ck_error_destroy(err);
+		return machine_read_phys(c->m, pa, buf, len);
+	}
+	c->tag[v] = page + 1;
+	memcpy(buf, c->page[v] + (pa - page), len);
+	return NULL;
+}
+
+void x86_pager_init_cached(struct x86_pager *p, struct x86_table_cache *cache, const struct machine *m,
+			   uint64_t cr3, int levels)
+{
+	x86_pager_init_machine(p, m, cr3, levels);
+	memset(cache->tag, 0, sizeof(cache->tag));
+	cache->next = 0;
+	cache->m = m;
+	p->read = cached_reader;
+	p->arg = cache;
+}
+
 void x86_pager_init_machine(struct x86_pager *p, const struct machine *m, uint64_t cr3, int levels)
 {
 	p->read = machine_reader;

@@ -49,6 +49,24 @@ struct x86_xlat {
 /* Pager over m's physical memory; root is a CR3 value (PCID/flag bits are dropped). */
 void x86_pager_init_machine(struct x86_pager *p, const struct machine *m, uint64_t cr3, int levels);
 
+/*
+ * A few page-table pages kept in memory, for callers that translate many
+ * neighbouring addresses (walking the kernel image page by page): their walks
+ * share the upper tables, so most entry reads need no I/O.  Caller-owned; one
+ * per pager, never shared between threads.
+ */
+enum { X86_TABLE_CACHE_SLOTS = 8 };
+struct x86_table_cache {
+	const struct machine *m;
+	uint64_t tag[X86_TABLE_CACHE_SLOTS];	/* table page PA + 1; 0 = empty slot */
+	unsigned next;				/* round-robin victim */
+	uint8_t page[X86_TABLE_CACHE_SLOTS][X86_PAGE_4K];
+};
+
+/* Like x86_pager_init_machine, reading table pages through cache (zeroed by this call). */
+void x86_pager_init_cached(struct x86_pager *p, struct x86_table_cache *cache, const struct machine *m,
+			   uint64_t cr3, int levels);
+
 /* Translate va; on success *ret holds the physical address and page size. */
 struct ck_error *x86_translate(const struct x86_pager *p, uint64_t va, struct x86_xlat *ret);
 

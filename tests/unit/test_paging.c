@@ -1,7 +1,9 @@
 /* test_paging.c - the x86-64 page-table walker on synthetic page tables. */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "unit.h"
 #include "x86_paging.h"
@@ -205,6 +207,41 @@ int main(void)
 		err = x86_translate(&pm, va4k, &x);	/* no memory at all */
 		CHECK(&u, err && err->kind == CK_ERR_INPUT && has(err, "not in memory"));
 		ck_error_destroy(err);
+		machine_deinit(&m);
+	}
+	UNIT_END(&u);
+
+	UNIT_BEGIN(&u, "paging_cached_pager_agrees");
+	{
+		/* The same tables as machine memory (a file): the cached pager must
+		 * translate exactly as the buffer pager does, with far fewer reads. */
+		char path[] = "/tmp/test_paging.XXXXXX";
+		int fd = mkstemp(path);
+		CHECK(&u, fd >= 0 && write(fd, ph.b, MEM) == MEM);
+		close(fd);
+		struct machine m;
+		machine_init(&m);
+		int file = -1;
+		CHECK(&u, !machine_add_file(&m, path, &file));
+		CHECK(&u, !machine_add_run(&m, 0, MEM, MEM_RUN_FILE, file, 0) && !machine_finish_runs(&m));
+		unlink(path);
+		struct x86_table_cache *cache = malloc(sizeof(*cache));
+		struct x86_pager pc;
+		x86_pager_init_cached(&pc, cache, &m, root4, 4);
+		const uint64_t vas[] = { va4k + 0x123, va2m + 0x1abcde, va1g + 0x3456789, va1g + X86_PAGE_1G + 5,
+					 va4k + X86_PAGE_4K, 0xffffffff81235000ULL };
+		for (int round = 0; round < 3; round++)
+			for (size_t i = 0; i < sizeof(vas) / sizeof(vas[0]); i++) {
+				struct x86_xlat a, b;
+				struct ck_error *ea = x86_translate(&p4, vas[i], &a);
+				struct ck_error *eb = x86_translate(&pc, vas[i], &b);
+				CHECK(&u, !ea == !eb);
+				CHECK(&u, ea || (a.pa == b.pa && a.page_size == b.page_size));
+				CHECK(&u, !ea || (ea->kind == eb->kind && strcmp(ea->msg, eb->msg) == 0));
+				ck_error_destroy(ea);
+				ck_error_destroy(eb);
+			}
+		free(cache);
 		machine_deinit(&m);
 	}
 	UNIT_END(&u);

@@ -18,23 +18,6 @@ static const uint32_t magics[] = { 0xbed2bed2, 0xbed3bed3, 0xbad1bad1, 0xbad2bad
 
 static const uint64_t two_regions[2][3] = { { 0, 0, 8 }, { 0x100, 8, 8 } };
 
-static int err_is_input(struct ck_error *err, const char *path, const char *needle)
-{
-	int ok = err && err->kind == CK_ERR_INPUT && strstr(err->msg, path) &&
-		 (!needle || strstr(err->msg, needle));
-	if (err && !ok)
-		printf("# unexpected message: %s\n", err->msg);
-	return ok;
-}
-
-static struct ck_error *open_vmss(const char *path, const char *companion, struct machine *m)
-{
-	machine_init(m);
-	struct ck_error *err = vmss_format.open(path, companion, m);
-	if (err)
-		machine_deinit(m);
-	return err;
-}
 
 static void test_magics(struct unit *u)
 {

@@ -21,6 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "format.h"
+#include "machine.h"
+
 #define IDX(...) ((const uint32_t[]){ __VA_ARGS__ })
 
 struct cb {
@@ -336,4 +339,25 @@ static __attribute__((unused)) void build_std(struct cb *b, uint32_t magic, uint
 	free(ram);
 	cb_group_end(b);
 }
+/* Did err come from bad input naming path (and needle, if given)? */
+static __attribute__((unused)) int err_is_input(struct ck_error *err, const char *path, const char *needle)
+{
+	int ok = err && err->kind == CK_ERR_INPUT && strstr(err->msg, path) &&
+		 (!needle || strstr(err->msg, needle));
+	if (err && !ok)
+		printf("# unexpected message: %s\n", err->msg);
+	return ok;
+}
+
+/* vmss_format.open on a fresh machine; on error the machine is already deinit'ed. */
+static __attribute__((unused)) struct ck_error *open_vmss(const char *path, const char *companion,
+							   struct machine *m)
+{
+	machine_init(m);
+	struct ck_error *err = vmss_format.open(path, companion, m);
+	if (err)
+		machine_deinit(m);
+	return err;
+}
+
 #endif

@@ -11,23 +11,6 @@
 #include "unit.h"
 #include "test_cpt_build.h"
 
-static int err_is_input(struct ck_error *err, const char *path, const char *needle)
-{
-	int ok = err && err->kind == CK_ERR_INPUT && strstr(err->msg, path) &&
-		 (!needle || strstr(err->msg, needle));
-	if (err && !ok)
-		printf("# unexpected message: %s\n", err->msg);
-	return ok;
-}
-
-static struct ck_error *open_vmss(const char *path, const char *companion, struct machine *m)
-{
-	machine_init(m);
-	struct ck_error *err = vmss_format.open(path, companion, m);
-	if (err)
-		machine_deinit(m);
-	return err;
-}
 
 /* Word w of guest page pa/4096 must hold blob page `blobpage`'s pattern. */
 static int page_is(const struct machine *m, uint64_t pa, uint64_t blobpage)

@@ -315,56 +315,52 @@ struct copier {
 	uint64_t done, total;
 };
 
-/* Copy one file-backed run: read big chunks, write the non-zero stretches only. */
-static struct ck_error *copy_run(struct copier *c, const struct mem_run *r, uint64_t file_off)
+/* One chunk of a run: write its non-zero granules at file_off + (pa - run start). */
+struct copy_chunk {
+	struct copier *c;
+	const struct mem_run *r;
+	uint64_t file_off;
+	int write_failed;	/* the error is ours (write/scan), not a read of the input */
+};
+
+static struct ck_error *copy_chunk_data(struct copy_chunk *cc, uint64_t pa, const uint8_t *buf, size_t n)
 {
-	uint64_t data_end = r->pa;	/* known non-hole input up to here */
-	for (uint64_t pos = 0; pos < r->len;) {
-		/* Holes of a sparse input stay holes in the output, unread. */
-		uint64_t skip = 0;
-		if (r->pa + pos >= data_end)
-			skip = machine_next_data(c->m, r, r->pa + pos, &data_end) - (r->pa + pos);
-		if (skip) {
-			pos += skip;
-			c->done += skip;
-			if (c->opts->progress)
-				c->opts->progress(c->opts->progress_arg, c->done, c->total);
-			continue;
+	struct copier *c = cc->c;
+	uint64_t off = cc->file_off + (pa - cc->r->pa);
+	struct ck_error *err;
+	if (buf && c->opts->scan && (err = linux_kernel_scan_feed(c->opts->scan, pa, buf, n)))
+		return err;
+	size_t ws = 0, i = 0;
+	int in_data = 0;
+	while (buf && i < n) {	/* buf NULL: known zeros, left as a hole */
+		size_t g = GRANULE - (size_t)((pa + i) & (GRANULE - 1));	/* to the next 4 KiB boundary */
+		if (g > n - i)
+			g = n - i;
+		int zero = all_zero(buf + i, g);
+		if (!zero && !in_data) {
+			ws = i;
+			in_data = 1;
+		} else if (zero && in_data) {
+			if ((err = pwrite_all(c->fd, buf + ws, i - ws, off + ws, c->opts->out_path)))
+				return err;
+			in_data = 0;
 		}
-		size_t n = r->len - pos < COPY_BUF ? (size_t)(r->len - pos) : COPY_BUF;
-		uint64_t pa = r->pa + pos;
-		struct ck_error *err = machine_read_phys(c->m, pa, c->buf, n);
-		if (err)
-			return ck_error_prefix(err, "%s: reading guest memory", c->opts->out_path);
-		if (c->opts->scan && (err = linux_kernel_scan_feed(c->opts->scan, pa, c->buf, n)))
-			return err;
-		size_t ws = 0, i = 0;
-		int in_data = 0;
-		while (i < n) {
-			size_t g = GRANULE - (size_t)((pa + i) & (GRANULE - 1));	/* to the next 4 KiB boundary */
-			if (g > n - i)
-				g = n - i;
-			int zero = all_zero(c->buf + i, g);
-			if (!zero && !in_data) {
-				ws = i;
-				in_data = 1;
-			} else if (zero && in_data) {
-				if ((err = pwrite_all(c->fd, c->buf + ws, i - ws, file_off + pos + ws,
-						      c->opts->out_path)))
-					return err;
-				in_data = 0;
-			}
-			i += g;
-		}
-		if (in_data && (err = pwrite_all(c->fd, c->buf + ws, n - ws, file_off + pos + ws,
-						 c->opts->out_path)))
-			return err;
-		pos += n;
-		c->done += n;
-		if (c->opts->progress)
-			c->opts->progress(c->opts->progress_arg, c->done, c->total);
+		i += g;
 	}
+	if (in_data && (err = pwrite_all(c->fd, buf + ws, n - ws, off + ws, c->opts->out_path)))
+		return err;
+	c->done += n;
+	if (c->opts->progress)
+		c->opts->progress(c->opts->progress_arg, c->done, c->total);
 	return NULL;
+}
+
+static struct ck_error *copy_chunk(void *arg, uint64_t pa, const uint8_t *buf, size_t n)
+{
+	struct copy_chunk *cc = arg;
+	struct ck_error *err = copy_chunk_data(cc, pa, buf, n);
+	cc->write_failed = err != NULL;
+	return err;
 }
 
 static struct ck_error *copy_memory(struct copier *c, const struct seg *segs, size_t nsegs)
@@ -372,16 +368,12 @@ static struct ck_error *copy_memory(struct copier *c, const struct seg *segs, si
 	for (size_t i = 0; i < nsegs; i++) {
 		uint64_t off = segs[i].off;
 		for (size_t j = segs[i].run; j < segs[i].run + segs[i].nruns; j++) {
-			const struct mem_run *r = &c->m->runs[j];
-			struct ck_error *err;
-			if (r->kind == MEM_RUN_FILE && (err = copy_run(c, r, off)))
-				return err;
-			if (r->kind != MEM_RUN_FILE) {
-				c->done += r->len;	/* zeros: a hole */
-				if (c->opts->progress)
-					c->opts->progress(c->opts->progress_arg, c->done, c->total);
-			}
-			off += r->len;
+			struct copy_chunk cc = { c, &c->m->runs[j], off, 0 };
+			struct ck_error *err = machine_stream_run(c->m, cc.r, c->buf, COPY_BUF, copy_chunk, &cc);
+			if (err)
+				return cc.write_failed ? err :
+				       ck_error_prefix(err, "%s: reading guest memory", c->opts->out_path);
+			off += cc.r->len;
 		}
 	}
 	return NULL;

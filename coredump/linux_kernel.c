@@ -457,28 +457,19 @@ out:
 	return err;
 }
 
-/* The whole scan in one call: stream every file-backed run through the scanner. */
+static struct ck_error *scan_chunk(void *arg, uint64_t pa, const uint8_t *buf, size_t n)
+{
+	return buf ? linux_kernel_scan_feed(arg, pa, buf, n) : NULL;	/* zeros hold no VMCOREINFO */
+}
+
+/* The whole scan in one call: stream every run through the scanner. */
 struct ck_error *linux_kernel_detect(struct machine *m, struct linux_kernel *k_ret)
 {
 	struct linux_kernel_scan *s = NULL;
 	uint8_t *buf = malloc(SCAN_CHUNK);
 	struct ck_error *err = buf ? linux_kernel_scan_create(m, &s) : &ck_enomem;
-	for (size_t i = 0; !err && i < m->nruns; i++) {
-		const struct mem_run r = m->runs[i];
-		uint64_t data_end = r.pa;	/* known non-hole input up to here */
-		for (uint64_t pa = r.pa; !err && pa < r.pa + r.len;) {
-			uint64_t data = pa >= data_end ? machine_next_data(m, &r, pa, &data_end) : pa;
-			if (data > pa) {	/* skip sparse holes */
-				pa = data;
-				continue;
-			}
-			uint64_t left = r.pa + r.len - pa;
-			size_t n = left < SCAN_CHUNK ? (size_t)left : SCAN_CHUNK;
-			if (!(err = machine_read_phys(m, pa, buf, n)))
-				err = linux_kernel_scan_feed(s, pa, buf, n);
-			pa += n;
-		}
-	}
+	for (size_t i = 0; !err && i < m->nruns; i++)
+		err = machine_stream_run(m, &m->runs[i], buf, SCAN_CHUNK, scan_chunk, s);
 	if (!err)
 		err = linux_kernel_scan_finish(s, k_ret);
 	linux_kernel_scan_destroy(s);

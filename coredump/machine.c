@@ -181,8 +181,13 @@ struct ck_error *machine_read_phys(const struct machine *m, uint64_t pa, void *b
 	return NULL;
 }
 
-uint64_t machine_next_data(const struct machine *m, const struct mem_run *r, uint64_t pa,
-			   uint64_t *data_end)
+/*
+ * The lowest address >= pa inside r that may hold non-zero bytes (r's end if
+ * none); *data_end: where that data stretch ends (SEEK_HOLE; r's end when
+ * unknown), so callers ask again only past it.  When in doubt it returns pa.
+ */
+static uint64_t next_data(const struct machine *m, const struct mem_run *r, uint64_t pa,
+			  uint64_t *data_end)
 {
 	uint64_t end = r->pa + r->len;
 	*data_end = end;
@@ -202,6 +207,26 @@ uint64_t machine_next_data(const struct machine *m, const struct mem_run *r, uin
 	if (hole > data && (uint64_t)(hole - data) < end - next)
 		*data_end = next + (uint64_t)(hole - data);
 	return next;
+}
+
+struct ck_error *machine_stream_run(const struct machine *m, const struct mem_run *r, uint8_t *buf,
+				    size_t bufsz, machine_chunk_fn *fn, void *arg)
+{
+	uint64_t end = r->pa + r->len, data_end = r->pa;	/* known non-hole up to data_end */
+	struct ck_error *err = NULL;
+	for (uint64_t pa = r->pa; !err && pa < end;) {
+		uint64_t data = pa >= data_end ? next_data(m, r, pa, &data_end) : pa;
+		if (data > pa) {
+			err = fn(arg, pa, NULL, (size_t)(data - pa));
+			pa = data;
+			continue;
+		}
+		size_t n = end - pa < bufsz ? (size_t)(end - pa) : bufsz;
+		if (!(err = machine_read_phys(m, pa, buf, n)))
+			err = fn(arg, pa, buf, n);
+		pa += n;
+	}
+	return err;
 }
 
 uint64_t machine_ram_bytes(const struct machine *m)

@@ -121,15 +121,15 @@ const struct mem_run *machine_find_run(const struct machine *m, uint64_t pa);
 /* Read len bytes of guest-physical memory; a hole anywhere is an error. */
 struct ck_error *machine_read_phys(const struct machine *m, uint64_t pa, void *buf, size_t len);
 /*
- * Skip what is known to read as zeros without reading it: the lowest address
- * >= pa inside run r that may hold non-zero bytes, or r->pa + r->len when the
- * rest of r is zeros (a MEM_RUN_ZERO run, or a hole of a sparse backing file,
- * found with SEEK_DATA).  *data_end is set to where that data stretch ends
- * (SEEK_HOLE; r's end when unknown), so callers ask again only past it.
- * Never fails: when in doubt it returns pa.
+ * Stream run r in address order.  Stretches known to read as zeros (a
+ * MEM_RUN_ZERO run, holes of a sparse backing file found with SEEK_DATA) are
+ * not read: fn gets buf == NULL for them.  Everything else is read into buf
+ * (bufsz bytes at most per call) and handed to fn.  Stops at the first error,
+ * a read error or fn's own.
  */
-uint64_t machine_next_data(const struct machine *m, const struct mem_run *r, uint64_t pa,
-			   uint64_t *data_end);
+typedef struct ck_error *machine_chunk_fn(void *arg, uint64_t pa, const uint8_t *buf, size_t n);
+struct ck_error *machine_stream_run(const struct machine *m, const struct mem_run *r, uint8_t *buf,
+				    size_t bufsz, machine_chunk_fn *fn, void *arg);
 /* Total bytes covered by runs. */
 uint64_t machine_ram_bytes(const struct machine *m);
 

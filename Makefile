@@ -1,7 +1,8 @@
 # corekit top-level Makefile.
 #
 # Conventions (so adding code never means editing this file):
-#   coredump/ vmss2core/ symbols/ analyzers/  every *.c except *_main.c goes into libcorekit.a
+#   coredump/ vmss2core/ symbols/ analyzers/  every *.c (subdirectories too) except *_main.c
+#                                             goes into libcorekit.a; every such dir is on -I
 #   DIR/NAME_main.c                           becomes the program $(B)/bin/NAME
 #   tests/unit/test_*.c                       one unit-test program each, linked with libcorekit.a
 #   tests/integration/*.sh                    integration tests (run by tests/run.sh)
@@ -19,17 +20,18 @@ PREFIX  ?= /usr/local
 B       ?= build
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-PKGS    := libelf libdw zlib libarchive capstone
+PKGS    := libelf libdw zlib libarchive capstone libbpf libkdumpfile
 CSTD    := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -I. -Icoredump -Ivmss2core -Isymbols -Ianalyzers \
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -I. $(addprefix -I,$(SRCDIRS)) \
 	-DCOREKIT_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ldw -lz -larchive -lcapstone) -lpthread
+LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ldw -lz -larchive -lcapstone -lbpf -lkdumpfile) -lpthread
 
 LIBDIRS  := coredump vmss2core symbols analyzers
-LIB_SRC  := $(filter-out %_main.c,$(foreach d,$(LIBDIRS),$(wildcard $(d)/*.c)))
-MAIN_SRC := $(foreach d,$(LIBDIRS),$(wildcard $(d)/*_main.c))
+SRCDIRS  := $(sort $(shell find $(LIBDIRS) -type d))
+LIB_SRC  := $(filter-out %_main.c,$(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c)))
+MAIN_SRC := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*_main.c))
 PROGS    := $(patsubst %_main.c,$(B)/bin/%,$(notdir $(MAIN_SRC)))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))

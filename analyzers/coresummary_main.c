@@ -82,7 +82,7 @@ static const struct option long_opts[] = {
 
 static int fail(struct ck_error *err)
 {
-	int kind = err->kind;
+	int kind = ck_error_exit_status(err);
 	fprintf(stderr, "coresummary: %s\n", err->msg);
 	ck_error_destroy(err);
 	return kind;

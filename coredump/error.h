@@ -21,6 +21,13 @@ enum ck_error_kind {
 	CK_ERR_INPUT = 2,	/* bad or unsupported input file */
 	CK_ERR_SYSTEM = 3,	/* I/O error, no space, out of memory */
 	CK_ERR_FINDING = 4,	/* analyzers: a --fail-on finding (not a failure of the tool) */
+	/*
+	 * A guest or process address that cannot be read: not mapped by the
+	 * page tables, a physical hole, a page the dump left out.  Not a broken
+	 * file: analyzers turn it into a report warning and go on.  Never an exit
+	 * status (ck_error_exit_status() maps it to CK_ERR_INPUT).
+	 */
+	CK_ERR_FAULT = 5,
 };
 
 struct ck_error {
@@ -28,6 +35,12 @@ struct ck_error {
 	int errnum;		/* errno for CK_ERR_SYSTEM, else 0 */
 	char *msg;
 };
+
+/* The process exit status for err (CK_ERR_FAULT exits as bad input). */
+static inline int ck_error_exit_status(const struct ck_error *err)
+{
+	return err->kind == CK_ERR_FAULT ? CK_ERR_INPUT : (int)err->kind;
+}
 
 /* Out of memory never allocates: this static error is returned instead. */
 extern struct ck_error ck_enomem;

@@ -34,7 +34,7 @@ static const uint64_t GIB = 1ULL << 30;
 /* Is err "not there" (bad input / unmapped) rather than a real I/O failure? */
 static int soft_error(struct ck_error **err)
 {
-	if (*err && (*err)->kind == CK_ERR_INPUT) {
+	if (*err && ((*err)->kind == CK_ERR_INPUT || (*err)->kind == CK_ERR_FAULT)) {
 		ck_error_destroy(*err);
 		*err = NULL;
 		return 1;

@@ -151,7 +151,7 @@ struct ck_error *machine_read_phys(const struct machine *m, uint64_t pa, void *b
 	while (len > 0) {
 		const struct mem_run *r = machine_find_run(m, pa);
 		if (!r)
-			return ck_error_create(CK_ERR_INPUT, "guest-physical address 0x%" PRIx64
+			return ck_error_create(CK_ERR_FAULT, "guest-physical address 0x%" PRIx64
 					       " is not in memory", pa);
 		uint64_t in_run = r->len - (pa - r->pa);
 		size_t n = len < in_run ? len : (size_t)in_run;

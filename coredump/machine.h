@@ -10,7 +10,8 @@
  * backed by a byte range of an input file or reads as zeros.  Nothing is ever
  * loaded into RAM: reads go through pread() on the backing file, so memory use
  * does not grow with guest RAM size.  Addresses not covered by any run are
- * holes; reading them is an error (CK_ERR_INPUT) naming the address.
+ * holes; reading them is a CK_ERR_FAULT error naming the address (the image
+ * lacks that address; the file itself is not broken).
  *
  * The machine owns the file descriptors it was given (machine_add_file) and
  * closes them in machine_deinit().

@@ -111,7 +111,7 @@ static struct ck_error *read_entry(const struct x86_pager *p, uint64_t table, un
 struct ck_error *x86_translate(const struct x86_pager *p, uint64_t va, struct x86_xlat *ret)
 {
 	if (!x86_va_canonical(va, p->levels))
-		return ck_error_create(CK_ERR_INPUT, "page-table walk for 0x%" PRIx64
+		return ck_error_create(CK_ERR_FAULT, "page-table walk for 0x%" PRIx64
 				       ": not a canonical %d-level address", va, p->levels);
 	uint64_t table = p->root & PTE_ADDR_MASK;
 	for (int shift = top_shift(p->levels); shift >= 12; shift -= 9) {
@@ -121,7 +121,7 @@ struct ck_error *x86_translate(const struct x86_pager *p, uint64_t va, struct x8
 		if (err)
 			return err;
 		if (!(e & PTE_PRESENT))
-			return ck_error_create(CK_ERR_INPUT, "page-table walk for 0x%" PRIx64
+			return ck_error_create(CK_ERR_FAULT, "page-table walk for 0x%" PRIx64
 					       ": %s %u at 0x%" PRIx64 " is not present (0x%" PRIx64 ")",
 					       va, entry_name(shift), idx, table + (uint64_t)idx * 8, e);
 		uint64_t addr = e & ~p->ignore_mask & PTE_ADDR_MASK;
@@ -132,12 +132,12 @@ struct ck_error *x86_translate(const struct x86_pager *p, uint64_t va, struct x8
 			return NULL;
 		}
 		if (e & PTE_PS)
-			return ck_error_create(CK_ERR_INPUT, "page-table walk for 0x%" PRIx64
+			return ck_error_create(CK_ERR_FAULT, "page-table walk for 0x%" PRIx64
 					       ": %s %u at 0x%" PRIx64 " has the reserved PS bit set (0x%" PRIx64 ")",
 					       va, entry_name(shift), idx, table + (uint64_t)idx * 8, e);
 		table = addr;
 	}
-	return ck_error_create(CK_ERR_INPUT, "page-table walk for 0x%" PRIx64 ": no leaf", va);
+	return ck_error_create(CK_ERR_FAULT, "page-table walk for 0x%" PRIx64 ": no leaf", va);
 }
 
 struct find_ctx {
@@ -177,7 +177,7 @@ static struct ck_error *find_in_table(struct find_ctx *c, uint64_t table, int sh
 		} else {
 			struct x86_xlat x;
 			err = x86_translate(c->p, va, &x);
-			if (err && err->kind == CK_ERR_INPUT) {
+			if (err && err->kind == CK_ERR_FAULT) {
 				ck_error_destroy(err);
 				continue;
 			}

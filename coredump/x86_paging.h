@@ -7,11 +7,11 @@
  * (x86_pager_init_machine) or over an in-memory image in tests.
  *
  * A translation that hits a non-present entry, a reserved large-page bit or
- * a non-canonical address is a CK_ERR_INPUT error naming the virtual address,
+ * a non-canonical address is a CK_ERR_FAULT error naming the virtual address,
  * the level, the entry and where it was read; errors from the read callback
- * are passed up unchanged (a table in a memory hole is CK_ERR_INPUT, an I/O
+ * are passed up unchanged (a table in a memory hole is CK_ERR_FAULT, an I/O
  * failure CK_ERR_SYSTEM), so callers probing "is this mapped?" treat
- * CK_ERR_INPUT as "no" and pass anything else up.
+ * CK_ERR_FAULT as "no" and pass anything else up.
  */
 #ifndef COREKIT_X86_PAGING_H
 #define COREKIT_X86_PAGING_H

@@ -154,7 +154,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 static int fail(struct ck_error *err)
 {
-	int status = err->kind;
+	int status = ck_error_exit_status(err);
 	fprintf(stderr, "vmss2core: %s\n", err->msg);
 	ck_error_destroy(err);
 	return status;

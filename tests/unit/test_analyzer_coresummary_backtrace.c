@@ -34,7 +34,7 @@ static struct ck_error *f_read(struct target *t, uint64_t addr, void *buf, size_
 {
 	struct fake *f = (struct fake *)t;
 	if (addr < CODE || addr - CODE + len > sizeof(f->code))
-		return ck_error_create(CK_ERR_INPUT, "fake: 0x%llx not mapped", (unsigned long long)addr);
+		return ck_error_create(CK_ERR_FAULT, "fake: 0x%llx not mapped", (unsigned long long)addr);
 	memcpy(buf, f->code + (addr - CODE), len);
 	return NULL;
 }

@@ -69,7 +69,7 @@ static void test_regions(struct unit *u)
 			CHECK(u, machine_find_run(&m, 0x3000) == NULL);
 			uint8_t x;
 			struct ck_error *e2 = machine_read_phys(&m, 0x200000, &x, 1);
-			CHECK(u, e2 && e2->kind == CK_ERR_INPUT);
+			CHECK(u, e2 && e2->kind == CK_ERR_FAULT);
 			ck_error_destroy(e2);
 			machine_deinit(&m);
 		}

@@ -103,7 +103,7 @@ int main(void)
 
 	UNIT_BEGIN(&u, "paging_not_present_names_address");
 	err = x86_translate(&p4, 0xffffffff90000000ULL, &x);
-	CHECK(&u, err && err->kind == CK_ERR_INPUT);
+	CHECK(&u, err && err->kind == CK_ERR_FAULT);
 	CHECK(&u, has(err, "0xffffffff90000000") && has(err, "not present") && has(err, "PDE"));
 	ck_error_destroy(err);
 	err = x86_translate(&p4, 0x00007f0000000000ULL, &x);
@@ -113,7 +113,7 @@ int main(void)
 
 	UNIT_BEGIN(&u, "paging_noncanonical");
 	err = x86_translate(&p4, 0x0000800000000000ULL, &x);
-	CHECK(&u, err && err->kind == CK_ERR_INPUT && has(err, "canonical"));
+	CHECK(&u, err && err->kind == CK_ERR_FAULT && has(err, "canonical"));
 	ck_error_destroy(err);
 	CHECK(&u, x86_va_canonical(0xffff800000000000ULL, 4));
 	CHECK(&u, !x86_va_canonical(0xff00000000000000ULL, 4));
@@ -140,7 +140,7 @@ int main(void)
 		set_entry(&ph, bad_root, ix(va4k, 39), 0x7ff0000000ULL | 0x63);
 		struct x86_pager pb = { phys_read, &ph, bad_root, 4, 0 };
 		err = x86_translate(&pb, va4k, &x);
-		CHECK(&u, err && err->kind == CK_ERR_INPUT && has(err, "not in memory") && has(err, "PDPTE"));
+		CHECK(&u, err && err->kind == CK_ERR_FAULT && has(err, "not in memory") && has(err, "PDPTE"));
 		ck_error_destroy(err);
 	}
 	UNIT_END(&u);
@@ -205,7 +205,7 @@ int main(void)
 		x86_pager_init_machine(&pm, &m, 0x1104000, 5);
 		CHECK(&u, pm.levels == 5);
 		err = x86_translate(&pm, va4k, &x);	/* no memory at all */
-		CHECK(&u, err && err->kind == CK_ERR_INPUT && has(err, "not in memory"));
+		CHECK(&u, err && err->kind == CK_ERR_FAULT && has(err, "not in memory"));
 		ck_error_destroy(err);
 		machine_deinit(&m);
 	}

@@ -108,6 +108,7 @@ static inline void target_destroy(struct target *t)
 /* Options for opening a process core. */
 struct target_core_options {
 	const char *exe;		/* --exe: the main executable, or NULL */
+	const char *companion;		/* machine images: the .vmem named on the command line, or NULL */
 	struct sym_options sym;		/* --debug-dir, --sysroot */
 };
 

@@ -204,7 +204,7 @@ static struct ck_error *core_read(struct target *t, uint64_t addr, void *buf, si
 		return err;
 	if (module_read(c, addr, buf, len))
 		return NULL;
-	return ck_error_create(CK_ERR_INPUT, "%s: address 0x%llx (%zu bytes) is not in the core",
+	return ck_error_create(CK_ERR_FAULT, "%s: address 0x%llx (%zu bytes) is not in the core",
 			       c->path, (unsigned long long)addr, len);
 }
 

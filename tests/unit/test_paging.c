@@ -21,7 +21,7 @@ static struct ck_error *phys_read(void *arg, uint64_t pa, void *buf, size_t len)
 	struct phys *p = arg;
 	p->reads++;
 	if (pa >= MEM || len > MEM - pa)
-		return ck_error_create(CK_ERR_INPUT, "guest-physical address 0x%" PRIx64 " is not in memory", pa);
+		return ck_error_create(CK_ERR_FAULT, "guest-physical address 0x%" PRIx64 " is not in memory", pa);
 	memcpy(buf, p->b + pa, len);
 	return NULL;
 }

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "analyzer.h"
+#include "cli.h"
+#include "outfile.h"
 #include "render.h"
 #include "report.h"
 #include "target.h"
@@ -18,54 +20,58 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: coresummary [OPTIONS] CORE\n"
-		"\n"
-		"One-command post-mortem summary of a Linux x86-64 process core: what crashed\n"
-		"and where, what every thread is doing (identical stacks grouped), and for a\n"
-		"hang which threads wait on which pthread locks held by whom, with a deadlock\n"
-		"verdict.\n"
-		"\n"
-		"A machine image (.vmss/.vmsn, debug.guest, an ELF vmcore) is accepted too:\n"
-		"its vCPUs are shown as threads with their registers and context frame;\n"
-		"kernel analysis is not implemented yet.\n"
-		"\n"
-		"Output:\n"
-		"  (default)          human-readable text report on stdout\n"
-		"  --json             versioned JSON report on stdout (docs/coresummary.md)\n"
-		"  --dot FILE         also write the lock wait-for graph (Graphviz) to FILE\n"
-		"  --all-threads      text: print every thread instead of one per stack group\n"
-		"  --modules          text: list every module with build-id and symbol status\n"
-		"\n"
-		"Symbols:\n"
-		"  --exe FILE         the main executable (cores from another machine/path)\n"
-		"  --sysroot DIR      look for separate debug files under DIR/usr/lib/debug too\n"
-		"  --debug-dir DIR    extra debug root: DIR/.build-id/xx/yyyy.debug\n"
-		"                     (always searched: /usr/lib/debug, FILE.debug next to the\n"
-		"                     binary, and debuginfod when DEBUGINFOD_URLS is set)\n"
-		"\n"
-		"Analysis:\n"
-		"  --max-frames N     frames per thread (default 256)\n"
-		"  --disable LIST     skip analyzers (comma-separated; see --list-analyzers)\n"
-		"  --list-analyzers   list the analyzers and exit\n"
-		"  --fail-on LIST     exit 4 if a finding of a listed kind is reported:\n"
-		"                     deadlock, crash (comma-separated)\n"
-		"\n"
-		"  -h, --help         this help\n"
-		"  --version          print the version\n"
-		"\n"
-		"Exit status: 0 report produced (whatever it found), 1 usage error,\n"
-		"2 unreadable or unsupported core, 3 system error, 4 --fail-on finding.\n");
+	fputs("usage: coresummary [OPTIONS] CORE\n"
+	      "       coresummary [OPTIONS] FILE.vmss|FILE.vmsn|debug.guest|VMCORE [FILE.vmem]\n"
+	      "\n"
+	      "One-command post-mortem summary of a Linux x86-64 process core: what crashed\n"
+	      "and where, what every thread is doing (identical stacks grouped), and for a\n"
+	      "hang which threads wait on which pthread locks held by whom, with a deadlock\n"
+	      "verdict.  A machine image (.vmss/.vmsn with its .vmem, debug.guest, an ELF\n"
+	      "vmcore) is accepted too; the .vmem is found by name or given second.\n"
+	      "\n"
+	      "Output:\n"
+	      "  (default)          human-readable text report on stdout\n"
+	      "  --json             versioned JSON report on stdout (docs/coresummary.md)\n"
+	      "  --dot FILE         also write the lock wait-for graph (Graphviz) to FILE;\n"
+	      "                     '-' prints only the graph on stdout\n"
+	      "  -f, --force        replace FILE if it is an existing regular file\n"
+	      "  --all-threads      text: print every thread instead of one per stack group\n"
+	      "  --modules          text: list every module with build-id and symbol status\n"
+	      "\n"
+	      "Symbols:\n"
+	      "  --exe FILE         the main executable (cores from another machine/path)\n"
+	      "  --sysroot DIR      look for separate debug files under DIR/usr/lib/debug too\n"
+	      "  --debug-dir DIR    extra debug root: DIR/.build-id/xx/yyyy.debug\n"
+	      "                     (always searched: /usr/lib/debug, FILE.debug next to the\n"
+	      "                     binary, and debuginfod when DEBUGINFOD_URLS is set)\n"
+	      "\n"
+	      "Analysis:\n"
+	      "  --max-frames N     frames per thread (default 256)\n"
+	      "  --disable LIST     skip analyzers (comma-separated; see --list-analyzers)\n"
+	      "  --list-analyzers   list the analyzers and exit\n"
+	      "  --fail-on LIST     exit 4 if a finding of a listed kind is reported\n"
+	      "                     (comma-separated): crash, deadlock, blocked, hung,\n"
+	      "                     lockup, panic, tools\n"
+	      "\n"
+	      "  -h, --help         this help\n"
+	      "  -V, --version      print the version\n"
+	      "\n"
+	      "Exit status: 0 report produced (whatever it found), 1 usage error (or an\n"
+	      "output that exists or is an input), 2 unreadable or unsupported core,\n"
+	      "3 system error, 4 --fail-on finding, 128+N killed by signal N.  FILE is\n"
+	      "written to a temporary file and renamed: a failed or interrupted run\n"
+	      "leaves nothing behind.\n", out);
 }
 
 enum {
 	OPT_JSON = 256, OPT_DOT, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_ALL, OPT_MODULES,
-	OPT_MAX_FRAMES, OPT_DISABLE, OPT_LIST, OPT_FAIL_ON, OPT_VERSION,
+	OPT_MAX_FRAMES, OPT_DISABLE, OPT_LIST, OPT_FAIL_ON,
 };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "dot", required_argument, NULL, OPT_DOT },
+	{ "force", no_argument, NULL, 'f' },
 	{ "exe", required_argument, NULL, OPT_EXE },
 	{ "sysroot", required_argument, NULL, OPT_SYSROOT },
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
@@ -76,59 +82,55 @@ static const struct option long_opts[] = {
 	{ "list-analyzers", no_argument, NULL, OPT_LIST },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static int fail(struct ck_error *err)
 {
-	int kind = ck_error_exit_status(err);
+	int status = ck_error_exit_status(err);
 	fprintf(stderr, "coresummary: %s\n", err->msg);
 	ck_error_destroy(err);
-	return kind;
+	return status;
 }
 
-/* Write the dot graph to a temporary file next to path, then rename. */
-static struct ck_error *write_dot(const char *path, const struct report *r)
+/* Write the DOT graph to path through an outfile (temporary + rename; never an input). */
+static struct ck_error *write_dot(const char *path, const struct outfile_rules *rules, const struct report *r)
 {
-	char *tmp = NULL;
-	if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0)
-		return &ck_enomem;
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		struct ck_error *err = ck_error_errno(errno, "%s: cannot create", path);
-		free(tmp);
+	struct outfile o;
+	struct ck_error *err = outfile_open(&o, path, rules);
+	if (err)
 		return err;
-	}
-	FILE *f = fdopen(fd, "w");
+	int fd = dup(o.fd);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {
-		struct ck_error *err = ck_error_errno(errno, "%s", path);
-		close(fd);
-		unlink(tmp);
-		free(tmp);
+		err = ck_error_errno(errno, "%s", path);
+		if (fd >= 0)
+			close(fd);
+		outfile_abort(&o);
 		return err;
 	}
-	struct ck_error *err = render_dot(f, r);
+	err = render_dot(f, r);
 	if (fclose(f) && !err)
 		err = ck_error_errno(errno, "%s: write", path);
-	if (!err && rename(tmp, path) != 0)
-		err = ck_error_errno(errno, "%s: rename", path);
-	if (err)
-		unlink(tmp);
-	free(tmp);
-	return err;
+	if (err) {
+		outfile_abort(&o);
+		return err;
+	}
+	return outfile_commit(&o);
 }
 
-static bool parse_fail_on(const char *s, bool *deadlock, bool *crash)
+/* Each comma-separated item of s must be in the list; *bad gets the first that is not. */
+typedef bool name_known_fn(const char *s, size_t len);
+
+static bool check_list(const char *s, name_known_fn *known, char **bad)
 {
 	while (*s) {
 		size_t l = strcspn(s, ",");
-		if (l == 8 && strncmp(s, "deadlock", 8) == 0)
-			*deadlock = true;
-		else if (l == 5 && strncmp(s, "crash", 5) == 0)
-			*crash = true;
-		else
+		if (!known(s, l)) {
+			*bad = strndup(s, l);
 			return false;
+		}
 		s += l;
 		if (*s == ',')
 			s++;
@@ -136,19 +138,54 @@ static bool parse_fail_on(const char *s, bool *deadlock, bool *crash)
 	return true;
 }
 
+static bool is_finding_kind(const char *s, size_t len)
+{
+	return report_finding_kind(s, len) != NULL;
+}
+
+static bool is_analyzer(const char *s, size_t len)
+{
+	for (size_t i = 0; analyzers[i]; i++)
+		if (strlen(analyzers[i]->name) == len && strncmp(analyzers[i]->name, s, len) == 0)
+			return true;
+	return false;
+}
+
+static bool listed(const char *list, const char *kind)
+{
+	size_t n = strlen(kind);
+	for (const char *p = list; p && *p;) {
+		size_t l = strcspn(p, ",");
+		if (l == n && strncmp(p, kind, n) == 0)
+			return true;
+		p += l + (p[l] == ',');
+	}
+	return false;
+}
+
+static int bad_list(const char *opt, char *bad, const char *what, const char *known)
+{
+	int rc = cli_usage_error("coresummary", "%s: unknown %s '%s' (%s)", opt, what, bad ? bad : "?", known);
+	free(bad);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct target_core_options topt = { 0 };
 	struct analyzer_options aopt = { 256, 8, 4 };
 	struct render_options ropt = { false, false, "coresummary " COREKIT_VERSION };
-	bool json = false, fail_deadlock = false, fail_crash = false;
-	const char *dot = NULL, *disable = NULL;
+	bool json = false;
+	int force = 0;
+	const char *dot = NULL, *disable = NULL, *fail_on = NULL;
+	char *bad = NULL;
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hVf", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON: json = true; break;
 		case OPT_DOT: dot = optarg; break;
+		case 'f': force = 1; break;
 		case OPT_EXE: topt.exe = optarg; break;
 		case OPT_SYSROOT: topt.sym.sysroot = optarg; break;
 		case OPT_DEBUG_DIR: topt.sym.debug_dir = optarg; break;
@@ -158,41 +195,41 @@ int main(int argc, char **argv)
 			char *end;
 			errno = 0;
 			unsigned long v = strtoul(optarg, &end, 10);
-			if (errno || *end || v == 0 || v > 100000) {
-				fprintf(stderr, "coresummary: --max-frames: expected 1..100000, got '%s'\n", optarg);
-				return CK_ERR_USAGE;
-			}
+			if (errno || *end || v == 0 || v > 100000)
+				return cli_usage_error("coresummary", "--max-frames: expected 1..100000, got '%s'", optarg);
 			aopt.max_frames = v;
 			break;
 		}
-		case OPT_DISABLE: disable = optarg; break;
+		case OPT_DISABLE:
+			if (!check_list(optarg, is_analyzer, &bad))
+				return bad_list("--disable", bad, "analyzer", "see --list-analyzers");
+			disable = optarg;
+			break;
 		case OPT_LIST:
 			for (size_t i = 0; analyzers[i]; i++)
 				printf("%-10s %s%s\n", analyzers[i]->name, analyzers[i]->summary,
 				       analyzers[i]->targets & TARGET_KERNEL_IMAGE ? "" : " [process cores]");
 			return 0;
 		case OPT_FAIL_ON:
-			if (!parse_fail_on(optarg, &fail_deadlock, &fail_crash)) {
-				fprintf(stderr, "coresummary: --fail-on: unknown kind in '%s' (use deadlock,crash)\n", optarg);
-				return CK_ERR_USAGE;
-			}
+			if (!check_list(optarg, is_finding_kind, &bad))
+				return bad_list("--fail-on", bad, "finding kind",
+						"crash, deadlock, blocked, hung, lockup, panic, tools");
+			fail_on = optarg;
 			break;
 		case 'h': usage(stdout); return 0;
-		case OPT_VERSION: printf("coresummary %s\n", COREKIT_VERSION); return 0;
-		default:
-			if (optopt && optopt < 256)
-				fprintf(stderr, "coresummary: unknown option '-%c' (see --help)\n", optopt);
-			else
-				fprintf(stderr, "coresummary: bad option '%s' (see --help)\n", argv[optind - 1]);
-			return CK_ERR_USAGE;
+		case 'V': cli_print_version(stdout, "coresummary"); return 0;
+		default: return cli_option_error("coresummary", c, argv, optind, optopt);
 		}
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "coresummary: %s (see --help)\n",
-			optind == argc ? "missing CORE argument" : "exactly one CORE argument expected");
-		return CK_ERR_USAGE;
-	}
+	int nargs = argc - optind;
+	if (nargs < 1 || nargs > 2)
+		return cli_usage_error("coresummary", nargs < 1 ? "missing CORE argument"
+					: "expected CORE, or FILE.vmss [FILE.vmem]");
 	const char *path = argv[optind];
+	topt.companion = nargs == 2 ? argv[optind + 1] : NULL;
+	bool dot_stdout = dot && strcmp(dot, "-") == 0;
+	if (dot_stdout && json)
+		return cli_usage_error("coresummary", "--json and --dot - both want standard output");
 	/* Inputs named on the command line must exist: a typo would otherwise
 	 * silently degrade the symbols. */
 	const char *const inputs[][2] = { { topt.exe, "r" }, { topt.sym.debug_dir, "d" }, { topt.sym.sysroot, "d" } };
@@ -210,10 +247,15 @@ int main(int argc, char **argv)
 			return CK_ERR_INPUT;
 		}
 	}
+	/* The DOT file must never replace an input: checked now, before the work, and at the write. */
+	const char *files_in[] = { path, topt.companion, topt.exe };
+	struct outfile_rules rules = { .force = force, .inputs = files_in, .ninputs = 3 };
+	struct ck_error *err = NULL;
+	if (dot && !dot_stdout && (err = outfile_check(dot, &rules)))
+		return fail(err);
 
 	struct target *t = NULL;
-	struct ck_error *err = target_open(path, &topt, &t);
-	if (err)
+	if ((err = target_open(path, &topt, &t)))
 		return fail(err);
 	struct report r;
 	report_init(&r);
@@ -227,18 +269,18 @@ int main(int argc, char **argv)
 		return fail(err);
 	}
 	err = analyzers_run(t, &aopt, disable, &r);
-	if (!err)
+	if (!err && dot_stdout)
+		err = render_dot(stdout, &r);
+	else if (!err)
 		err = json ? render_json(stdout, &r, &ropt) : render_text(stdout, &r, &ropt);
-	if (!err && dot)
-		err = write_dot(dot, &r);
+	if (!err && fflush(stdout) != 0)
+		err = ck_error_errno(errno, "standard output");
+	if (!err && dot && !dot_stdout)
+		err = write_dot(dot, &rules, &r);
 	int rc = 0;
-	if (!err) {
-		for (size_t i = 0; i < r.nfindings; i++) {
-			if ((fail_deadlock && strcmp(r.findings[i].kind, "deadlock") == 0) ||
-			    (fail_crash && strcmp(r.findings[i].kind, "crash") == 0))
-				rc = CK_ERR_FINDING;
-		}
-	}
+	for (size_t i = 0; !err && fail_on && i < r.nfindings; i++)
+		if (listed(fail_on, r.findings[i].kind))
+			rc = CK_ERR_FINDING;
 	report_deinit(&r);
 	target_destroy(t);
 	if (err)

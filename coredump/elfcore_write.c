@@ -310,6 +310,7 @@ static int all_zero(const uint8_t *p, size_t n)
 struct copier {
 	const struct machine *m;
 	const struct elfcore_options *opts;
+	struct outfile *out;		/* polled for a termination signal per chunk */
 	int fd;
 	uint8_t *buf;
 	uint64_t done, total;
@@ -352,7 +353,7 @@ static struct ck_error *copy_chunk_data(struct copy_chunk *cc, uint64_t pa, cons
 	c->done += n;
 	if (c->opts->progress)
 		c->opts->progress(c->opts->progress_arg, c->done, c->total);
-	return NULL;
+	return outfile_poll(c->out);
 }
 
 static struct ck_error *copy_chunk(void *arg, uint64_t pa, const uint8_t *buf, size_t n)
@@ -442,6 +443,7 @@ struct ck_error *elfcore_write(const struct machine *m, const struct linux_kerne
 	struct seg *segs = NULL;
 	size_t nsegs = 0;
 	struct outfile out = { .fd = -1 };
+	const char **inputs = NULL;
 	struct copier c = { .m = m, .opts = opts, .total = machine_ram_bytes(m) };
 	uint64_t end = 0, data_start = 0;
 	struct ck_error *err;
@@ -455,9 +457,18 @@ struct ck_error *elfcore_write(const struct machine *m, const struct linux_kerne
 		err = &ck_enomem;
 		goto fail;
 	}
-	if ((err = outfile_open(&out, opts->out_path, opts->force)))
+	/* Every file the machine was read from is an input the output must never replace. */
+	if (!(inputs = calloc(m->nfiles + 1, sizeof(*inputs)))) {
+		err = &ck_enomem;
+		goto fail;
+	}
+	for (size_t i = 0; i < m->nfiles; i++)
+		inputs[i] = m->files[i].path;
+	struct outfile_rules rules = { .force = opts->force, .inputs = inputs, .ninputs = m->nfiles };
+	if ((err = outfile_open(&out, opts->out_path, &rules)))
 		goto fail;
 	c.fd = out.fd;
+	c.out = &out;
 	if ((err = copy_memory(&c, segs, nsegs)))
 		goto fail;
 	if (opts->scan) {
@@ -487,6 +498,7 @@ struct ck_error *elfcore_write(const struct machine *m, const struct linux_kerne
 fail:
 	if (err)
 		outfile_abort(&out);
+	free(inputs);
 	free(c.buf);
 	free(segs);
 	free(ph.p);

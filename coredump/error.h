@@ -28,6 +28,8 @@ enum ck_error_kind {
 	 * status (ck_error_exit_status() maps it to CK_ERR_INPUT).
 	 */
 	CK_ERR_FAULT = 5,
+	/* Interrupted by a signal (errnum holds it): the process exits 128 + signal. */
+	CK_ERR_SIGNAL = 128,
 };
 
 struct ck_error {
@@ -36,9 +38,11 @@ struct ck_error {
 	char *msg;
 };
 
-/* The process exit status for err (CK_ERR_FAULT exits as bad input). */
+/* The process exit status for err (CK_ERR_FAULT exits as bad input, CK_ERR_SIGNAL as 128 + signal). */
 static inline int ck_error_exit_status(const struct ck_error *err)
 {
+	if (err->kind == CK_ERR_SIGNAL)
+		return 128 + err->errnum;
 	return err->kind == CK_ERR_FAULT ? CK_ERR_INPUT : (int)err->kind;
 }
 

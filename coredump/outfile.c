@@ -1,23 +1,78 @@
-/* outfile.c - atomic output files: temporary in the destination directory + rename. */
+/* outfile.c - safe output files: input and file-type checks, temporary + rename, signals. */
 #include "outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-struct ck_error *outfile_open(struct outfile *o, const char *path, int force)
+static const char *file_type(mode_t mode)
 {
-	*o = (struct outfile){ .fd = -1, .force = force };
-	struct stat st;
-	if (!force && lstat(path, &st) == 0)
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+struct ck_error *outfile_check(const char *path, const struct outfile_rules *rules)
+{
+	struct stat out, lst;
+	if (lstat(path, &lst) != 0)
+		return NULL;	/* nothing there: a new file */
+	if (stat(path, &out) != 0)	/* a dangling symlink: rename replaces the link itself */
+		return rules->force ? NULL
+				    : ck_error_create(CK_ERR_USAGE, "%s: already exists (use --force to overwrite)", path);
+	for (size_t i = 0; i < rules->ninputs; i++) {
+		struct stat in;
+		if (rules->inputs[i] && stat(rules->inputs[i], &in) == 0 &&
+		    in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+			return ck_error_create(CK_ERR_USAGE, "%s: is the input %s; refusing to overwrite an input",
+					       path, rules->inputs[i]);
+	}
+	if (!S_ISREG(out.st_mode))
+		return ck_error_create(CK_ERR_USAGE, "%s: is %s; only regular files are written or replaced",
+				       path, file_type(out.st_mode));
+	if (!rules->force)
 		return ck_error_create(CK_ERR_USAGE, "%s: already exists (use --force to overwrite)", path);
-	if (force && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return ck_error_create(CK_ERR_USAGE, "%s: is a directory", path);
+	return NULL;
+}
+
+static void term_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGPIPE);
+}
+
+static void unguard(struct outfile *o)
+{
+	if (o->old_mask)
+		sigprocmask(SIG_SETMASK, o->old_mask, NULL);
+	free(o->old_mask);
+	o->old_mask = NULL;
+}
+
+struct ck_error *outfile_open(struct outfile *o, const char *path, const struct outfile_rules *rules)
+{
+	*o = (struct outfile){ .fd = -1, .force = rules->force };
+	struct ck_error *err = outfile_check(path, rules);
+	if (err)
+		return err;
 	char *d = strdup(path), *b = strdup(path);
 	o->path = strdup(path);
 	if (!d || !b || !o->path) {
@@ -36,9 +91,23 @@ struct ck_error *outfile_open(struct outfile *o, const char *path, int force)
 		o->path = NULL;
 		return &ck_enomem;
 	}
+	/* Block the termination signals before the temporary exists, so none can leave it behind. */
+	sigset_t set;
+	term_signals(&set);
+	if (!(o->old_mask = malloc(sizeof(sigset_t)))) {
+		free(o->tmp);
+		free(o->path);
+		*o = (struct outfile){ .fd = -1 };
+		return &ck_enomem;
+	}
+	if (sigprocmask(SIG_BLOCK, &set, o->old_mask) != 0) {
+		free(o->old_mask);
+		o->old_mask = NULL;
+	}
 	o->fd = mkostemp(o->tmp, O_CLOEXEC);
 	if (o->fd < 0) {
-		struct ck_error *err = ck_error_errno(errno, "%s: cannot create a temporary file next to it", path);
+		err = ck_error_errno(errno, "%s: cannot create a temporary file next to it", path);
+		unguard(o);
 		free(o->tmp);
 		free(o->path);
 		*o = (struct outfile){ .fd = -1 };
@@ -47,12 +116,31 @@ struct ck_error *outfile_open(struct outfile *o, const char *path, int force)
 	return NULL;
 }
 
+struct ck_error *outfile_poll(struct outfile *o)
+{
+	if (!o->old_mask)
+		return NULL;
+	sigset_t set;
+	term_signals(&set);
+	siginfo_t info;
+	int sig = sigtimedwait(&set, &info, &(struct timespec){ 0, 0 });
+	if (sig <= 0)
+		return NULL;
+	const char *name = sigabbrev_np(sig);
+	struct ck_error *err = ck_error_create(CK_ERR_SIGNAL, "interrupted by SIG%s; %s not written",
+					       name ? name : "?", o->path);
+	if (err != &ck_enomem)
+		err->errnum = sig;
+	return err;
+}
+
 void outfile_abort(struct outfile *o)
 {
 	if (o->fd >= 0)
 		close(o->fd);
 	if (o->tmp)
 		unlink(o->tmp);
+	unguard(o);	/* after the unlink: a signal now finds nothing to leave behind */
 	free(o->tmp);
 	free(o->path);
 	*o = (struct outfile){ .fd = -1 };
@@ -60,11 +148,13 @@ void outfile_abort(struct outfile *o)
 
 struct ck_error *outfile_commit(struct outfile *o)
 {
-	struct ck_error *err = NULL;
+	struct ck_error *err = outfile_poll(o);
 	int fd = o->fd, tmp_gone = 0;
 	o->fd = -1;
-	if (close(fd) < 0) {
+	if (close(fd) < 0 && !err) {
 		err = ck_error_errno(errno, "%s: writing", o->path);
+	} else if (err) {
+		/* interrupted: fall through to the abort */
 	} else if (o->force) {
 		if (rename(o->tmp, o->path) < 0)
 			err = ck_error_errno(errno, "%s: cannot rename %s into place", o->path, o->tmp);

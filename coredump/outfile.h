@@ -1,32 +1,62 @@
 /*
- * outfile.h - write an output file atomically: a temporary file in the
- * destination's directory, renamed over the destination on success and
- * unlinked on failure, so a reader never sees a half-written file and a
- * failed run leaves nothing behind.
+ * outfile.h - write an output file without ever losing a user's file: a
+ * temporary file in the destination's directory, renamed over the destination
+ * on success and unlinked on failure or interruption, so a reader never sees
+ * a half-written file and a failed run leaves nothing behind.
  *
  *   struct outfile o;
- *   err = outfile_open(&o, path, force);    // refuses an existing path unless force
- *   ... pwrite(o.fd, ...) ...
- *   err = outfile_commit(&o);               // or outfile_abort(&o) on any error
+ *   const char *inputs[] = { "guest.vmss", "guest.vmem" };
+ *   struct outfile_rules rules = { .force = force, .inputs = inputs, .ninputs = 2 };
+ *   err = outfile_open(&o, path, &rules);
+ *   ... pwrite(o.fd, ...); err = outfile_poll(&o); ...   // poll: was a signal sent?
+ *   err = outfile_commit(&o);                            // or outfile_abort(&o)
  *
- * Without force the final rename refuses to replace a file that appeared in
- * the meantime (renameat2 RENAME_NOREPLACE).  The file is created mode 0600
- * (guest memory is sensitive).  A process killed mid-write leaves its
- * ".NAME.XXXXXX" temporary behind; nothing else does.
+ * The rules (outfile_check, also callable up front to fail fast):
+ *   - an output that is any input (same device and inode, through links too)
+ *     is refused (CK_ERR_USAGE), with force or without;
+ *   - an existing output that is not a regular file (device, FIFO, socket,
+ *     directory) is refused: only regular files are ever replaced;
+ *   - an existing regular file is replaced only with force.
+ * Without force the final rename also refuses a file that appeared in the
+ * meantime (renameat2 RENAME_NOREPLACE).  The file is created mode 0600
+ * (guest memory is sensitive).
+ *
+ * Interruption: from open to commit/abort, SIGINT, SIGTERM, SIGHUP and SIGPIPE
+ * are blocked (the mask is saved in the outfile, no global state) and
+ * outfile_poll() / outfile_commit() take a pending one as a CK_ERR_SIGNAL
+ * error (exit status 128 + signal) after which the caller aborts: the
+ * temporary file is removed and the destination is untouched.  Callers poll
+ * between chunks of work.  Only SIGKILL leaves the temporary behind.
  */
 #ifndef COREKIT_OUTFILE_H
 #define COREKIT_OUTFILE_H
 
+#include <stddef.h>
+
 #include "error.h"
+
+struct outfile_rules {
+	int force;			/* replace an existing regular file */
+	const char *const *inputs;	/* paths that must never be written (NULL entries skipped) */
+	size_t ninputs;
+};
 
 struct outfile {
 	char *path;	/* destination */
 	char *tmp;	/* temporary name, NULL once committed or aborted */
 	int fd;
 	int force;
+	/* The signal mask to restore (a sigset_t; kept opaque so that this header does
+	 * not pull <signal.h> and its REG_* names into every user); NULL if unchanged. */
+	void *old_mask;
 };
 
-struct ck_error *outfile_open(struct outfile *o, const char *path, int force);
+/* May path be written under rules?  NULL if yes; a CK_ERR_USAGE error saying why not. */
+struct ck_error *outfile_check(const char *path, const struct outfile_rules *rules);
+
+struct ck_error *outfile_open(struct outfile *o, const char *path, const struct outfile_rules *rules);
+/* A pending SIGINT/SIGTERM/SIGHUP/SIGPIPE as a CK_ERR_SIGNAL error, else NULL. */
+struct ck_error *outfile_poll(struct outfile *o);
 /* Close, rename into place.  On error the temporary is removed; o is finished either way. */
 struct ck_error *outfile_commit(struct outfile *o);
 /* Close and remove the temporary; safe after a failed open or a commit. */

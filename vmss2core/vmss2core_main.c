@@ -14,46 +14,56 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cpt_info.h"
 #include "elfcore.h"
 #include "format.h"
 #include "linux_kernel.h"
 #include "machine.h"
 #include "machine_info.h"
+#include "outfile.h"
 
 static const char usage_text[] =
-"usage: vmss2core [options] FILE.vmss|FILE.vmsn|debug.guest [FILE.vmem]\n"
+"usage: vmss2core [OPTIONS] FILE.vmss|FILE.vmsn|debug.guest|VMCORE [FILE.vmem]\n"
 "       vmss2core --info [--tags] FILE [FILE.vmem]\n"
 "\n"
 "Convert a VMware checkpoint (suspend state .vmss, snapshot .vmsn, with RAM\n"
 "embedded or in the sibling .vmem; or a debug.guest + debug.vmem guest dump)\n"
 "into a core file.  The .vmem is found by name; give it as the second\n"
-"argument when it lives elsewhere.  An ELF vmcore made by QEMU's\n"
-"dump-guest-memory (or by vmss2core) is accepted as input too.\n"
+"argument when it lives elsewhere.  Every machine image corekit reads is\n"
+"accepted as input too (ELF vmcores of QEMU's dump-guest-memory, kdump and\n"
+"vmss2core).\n"
 "\n"
-"Output formats:\n"
-"  -N            Linux ELF vmcore, opened unaided by crash, drgn and gdb\n"
-"                (the default when a Linux kernel is found in guest RAM; an\n"
-"                undetected guest gets a physical-only ELF core and a warning)\n"
-"  -W, -W8       Windows MEMORY.DMP (not implemented yet: exits 2)\n"
+"Output format:\n"
+"  -N                 Linux ELF vmcore, opened unaided by crash, drgn and gdb\n"
+"                     (the default when a Linux kernel is found in guest RAM;\n"
+"                     an undetected guest gets a physical-only ELF core and a\n"
+"                     warning); VMware's -N4, -N6 mean the same\n"
+"  -W, -W8            Windows MEMORY.DMP (not implemented yet: exits 2);\n"
+"                     VMware's -W<build> (-W2195, -W6000) mean -W\n"
+"                     (-M, -X32, -X64: Mac OS guests are not supported)\n"
 "\n"
-"Options:\n"
-"  -o, --output FILE  write the core to FILE (default: vmss.core)\n"
-"  -f, --force   overwrite FILE if it exists\n"
-"  -q, --quiet   no progress or summary (progress is shown only on a terminal)\n"
-"  --info        describe the input instead of converting: format, metadata,\n"
-"                memory regions, vCPU registers (and which are missing), the\n"
-"                detected guest kernel; with a checkpoint also its groups\n"
-"  --tags        with --info: list every tag of the checkpoint\n"
-"  -h, --help    this text\n"
-"  -V, --version print the version\n"
+"Output:\n"
+"  -o, --output FILE  write the core to FILE (default: vmss.core); never an\n"
+"                     input, never standard output (the writer seeks)\n"
+"  -f, --force        replace FILE if it is an existing regular file\n"
+"  -q, --quiet        no progress or summary (progress only on a terminal)\n"
+"  --info             describe the input instead of converting: format,\n"
+"                     metadata, memory regions, vCPU registers (and which\n"
+"                     are missing), the guest kernel; for a checkpoint also\n"
+"                     its groups (and with a missing .vmem, what it has)\n"
+"  --tags             with --info: list every tag of the checkpoint\n"
+"\n"
+"  -h, --help         this help\n"
+"  -V, --version      print the version\n"
 "\n"
 "Opening the result:\n"
 "  crash VMLINUX vmss.core      drgn -c vmss.core      gdb -c vmss.core\n"
 "\n"
-"Exit status: 0 ok, 1 usage error, 2 bad or unsupported input,\n"
-"3 system error (I/O, no space).  Output is written to a temporary file and\n"
-"renamed, so a failed run leaves nothing behind.\n";
+"Exit status: 0 ok, 1 usage error (or an output that exists or is an input),\n"
+"2 bad or unsupported input, 3 system error (I/O, no space), 128+N killed by\n"
+"signal N.  The output is written to a temporary file and renamed: a failed\n"
+"or interrupted run (SIGINT, SIGTERM, SIGHUP, SIGPIPE) leaves nothing behind.\n";
 
 enum out_format { OUT_DEFAULT, OUT_LINUX, OUT_WINDOWS };
 
@@ -68,6 +78,7 @@ struct progress {
 	int enabled;
 	struct timespec start;
 	int last_pct;
+	double last_draw;	/* seconds since start of the last redraw */
 };
 
 static double elapsed(const struct timespec *t0)
@@ -85,8 +96,11 @@ static void show_progress(void *arg, uint64_t done, uint64_t total)
 	int pct = (int)(done * 100 / total);
 	if (pct == p->last_pct && done != total)
 		return;
-	p->last_pct = pct;
 	double t = elapsed(&p->start);
+	if (done != total && p->last_pct >= 0 && t - p->last_draw < 0.1)
+		return;		/* at most ~10 redraws a second */
+	p->last_pct = pct;
+	p->last_draw = t;
 	double mbs = t > 0 ? (double)done / 1048576.0 / t : 0;
 	double eta = mbs > 0 ? (double)(total - done) / 1048576.0 / mbs : 0;
 	fprintf(stderr, "\rvmss2core: %3d%%  %8.1f MB/s  ETA %4.0f s ", pct, mbs, eta);
@@ -94,7 +108,32 @@ static void show_progress(void *arg, uint64_t done, uint64_t total)
 		fputc('\n', stderr);
 }
 
-/* Returns 0 to go on, or an exit status. */
+/*
+ * VMware's own spellings, rewritten before getopt sees them: -N4/-N6 (kernel
+ * major version hints) mean -N, -W8 and -W<build> (e.g. -W2195, -W6000)
+ * mean -W.  Returns 0, or an exit status for options we cannot honour.
+ */
+static int vmware_spellings(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0)
+			break;
+		if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+			i++;	/* the next argument is a file name, whatever it looks like */
+			continue;
+		}
+		if ((a[0] == '-' && (a[1] == 'N' || a[1] == 'W')) && a[2] && strspn(a + 2, "0123456789") == strlen(a + 2))
+			argv[i] = a[1] == 'N' ? (char *)"-N" : (char *)"-W";
+		else if (strcmp(a, "-M") == 0 || strcmp(a, "-X32") == 0 || strcmp(a, "-X64") == 0) {
+			fprintf(stderr, "vmss2core: %s: Mac OS guests are not supported\n", a);
+			return CK_ERR_INPUT;
+		}
+	}
+	return 0;
+}
+
+/* Returns 0 to go on, -1 to exit 0 (--help, --version), or an exit status. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -108,10 +147,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	memset(o, 0, sizeof(*o));
-	/* VMware spells "-W8" as one option; getopt would read it as -W then -8. */
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "-W8") == 0)
-			argv[i] = (char *)"-W";
+	int rc = vmware_spellings(argc, argv);
+	if (rc)
+		return rc;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":NWo:fqhV", longopts, NULL)) != -1) {
@@ -124,31 +162,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'I': o->info = 1; break;
 		case 'T': o->tags = 1; break;
 		case 'h': fputs(usage_text, stdout); return -1;
-		case 'V': printf("vmss2core (corekit) %s\n", COREKIT_VERSION); return -1;
-		case ':':
-			fprintf(stderr, "vmss2core: option -%c needs an argument (try --help)\n", optopt);
-			return 1;
-		default:
-			if (optopt)
-				fprintf(stderr, "vmss2core: unknown option -%c (try --help)\n", optopt);
-			else
-				fprintf(stderr, "vmss2core: unknown option %s (try --help)\n", argv[optind - 1]);
-			return 1;
+		case 'V': cli_print_version(stdout, "vmss2core"); return -1;
+		default: return cli_option_error("vmss2core", c, argv, optind, optopt);
 		}
 	}
 	int nargs = argc - optind;
-	if (nargs < 1 || nargs > 2) {
-		fprintf(stderr, "vmss2core: expected FILE.vmss [FILE.vmem] (try --help)\n");
-		return 1;
-	}
-	if (o->tags && !o->info) {
-		fprintf(stderr, "vmss2core: --tags goes with --info (try --help)\n");
-		return 1;
-	}
+	if (nargs < 1 || nargs > 2)
+		return cli_usage_error("vmss2core", nargs < 1 ? "missing FILE.vmss argument"
+					: "expected FILE.vmss [FILE.vmem]");
+	if (o->tags && !o->info)
+		return cli_usage_error("vmss2core", "--tags goes with --info");
 	o->input = argv[optind];
 	o->companion = nargs == 2 ? argv[optind + 1] : NULL;
 	if (!o->out_path)
 		o->out_path = "vmss.core";
+	if (strcmp(o->out_path, "-") == 0 && !o->info) {
+		fprintf(stderr, "vmss2core: an ELF vmcore cannot be written to standard output "
+			"(the writer seeks); name a file with -o\n");
+		return CK_ERR_USAGE;
+	}
 	return 0;
 }
 
@@ -174,6 +206,15 @@ static int run(const struct options *o)
 	}
 	machine_init(&m);
 	memset(&k, 0, sizeof(k));
+	if (!o->info) {
+		/* Fail before reading anything; the writer checks again against every file opened. */
+		const char *inputs[] = { o->input, o->companion };
+		struct outfile_rules rules = { .force = o->force, .inputs = inputs, .ninputs = 2 };
+		if ((err = outfile_check(o->out_path, &rules))) {
+			status = fail(err);
+			goto out;
+		}
+	}
 	err = machine_open(o->input, o->companion, &m, &fmt);
 	if (!err && o->info)
 		err = linux_kernel_detect(&m, &k);
@@ -213,8 +254,8 @@ static int run(const struct options *o)
 		fprintf(stderr, "vmss2core: warning: no Linux kernel found in guest memory; "
 			"wrote a physical-only ELF core (crash and drgn need a kernel)\n");
 	if (!o->quiet)
-		fprintf(stderr, "vmss2core: wrote %s (%s guest, %zu vCPUs, %" PRIu64 " MiB RAM)\n",
-			o->out_path, k.found ? k.osrelease : "unknown", m.ncpus,
+		fprintf(stderr, "vmss2core: wrote %s (%s guest, %zu vCPU%s, %" PRIu64 " MiB RAM)\n",
+			o->out_path, k.found ? k.osrelease : "unknown", m.ncpus, m.ncpus == 1 ? "" : "s",
 			machine_ram_bytes(&m) >> 20);
 out:
 	machine_deinit(&m);

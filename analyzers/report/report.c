@@ -219,3 +219,15 @@ const char *si_code_name(int sig, int code)
 	}
 	return NULL;
 }
+
+const char *const report_finding_kinds[] = {
+	"crash", "deadlock", "blocked", "hung", "lockup", "panic", "tools", NULL,
+};
+
+const char *report_finding_kind(const char *s, size_t len)
+{
+	for (size_t i = 0; report_finding_kinds[i]; i++)
+		if (strlen(report_finding_kinds[i]) == len && strncmp(report_finding_kinds[i], s, len) == 0)
+			return report_finding_kinds[i];
+	return NULL;
+}

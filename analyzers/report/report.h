@@ -129,14 +129,26 @@ struct rpt_cycle {
 	size_t n;
 };
 
+/*
+ * Finding kinds: one list for the whole project (process cores, kernel
+ * images, logs), what --fail-on accepts.  NULL-terminated.
+ *   crash     a process died of a signal        deadlock  a wait-for cycle
+ *   blocked   waits behind a holder, no cycle   hung      the kernel's hung-task rule
+ *   lockup    a CPU spinning (soft/hard)        panic     a kernel panic or Oops
+ *   tools     VMware Tools / GuestRPC trouble
+ */
+extern const char *const report_finding_kinds[];
+/* The static string of report_finding_kinds equal to the first len bytes of s, or NULL. */
+const char *report_finding_kind(const char *s, size_t len);
+
 struct rpt_finding {
-	const char *kind;		/* "crash", "deadlock", "blocked", "unwind" (static) */
+	const char *kind;		/* one of report_finding_kinds (static) */
 	char *summary;
 };
 
 struct rpt_signature {
 	bool present;
-	const char *kind;		/* "crash", "deadlock", "hang" */
+	const char *kind;		/* a finding kind: "crash", "deadlock", ... */
 	char *hash;			/* 16 hex digits */
 	char **frames;			/* the normalised names it was built from */
 	size_t nframes;

@@ -30,6 +30,37 @@ expect windows-W 2 "$V" -W "$IN" && grep -q 'not implemented' "$T/err" || fail w
 expect windows-W8 2 "$V" -W8 -o "$T/w.dmp" "$IN"
 [ -e "$T/w.dmp" ] && fail windows-no-output "-W8 left $T/w.dmp"
 
+# VMware's spellings (its how-tos use -N4/-N6 and -W<build>) and Mac OS refusals.
+expect vmware-N4 0 "$V" -q -N4 -o "$T/n4.core" "$IN"
+expect vmware-N6 0 "$V" -q -N6 -o "$T/n6.core" "$IN"
+cmp -s "$T/n4.core" "$T/n6.core" && ok vmware-N-suffix-same-output || fail vmware-N-suffix-same-output "-N4 and -N6 differ"
+expect vmware-W2195 2 "$V" -W2195 -o "$T/w.dmp" "$IN" && grep -q 'Windows' "$T/err" || fail vmware-W2195-text "$(cat "$T/err")"
+expect vmware-W6000 2 "$V" -W6000 -o "$T/w.dmp" "$IN"
+for m in -M -X32 -X64; do
+	expect "macos$m" 2 "$V" "$m" "$IN" && grep -q 'Mac OS guests are not supported' "$T/err" || fail "macos$m-text" "$(cat "$T/err")"
+done
+expect output-named-like-option 0 "$V" -q -o "$T/-N4" "$IN" && [ -s "$T/-N4" ] && ok output-named-N4-kept || fail output-named-N4-kept "-o -N4 was rewritten"
+
+# One style for both programs: version line, option errors, help layout.
+CS=$BIN/coresummary
+for p in vmss2core coresummary; do
+	for vflag in -V --version; do
+		expect "$p-version$vflag" 0 "$BIN/$p" $vflag && grep -qx "$p (corekit) [^ ]*" "$T/out" || fail "$p-version$vflag-form" "$(cat "$T/out")"
+	done
+	expect "$p-unknown-long" 1 "$BIN/$p" --bogus x && grep -qx "$p: unknown option '--bogus' (try --help)" "$T/err" || fail "$p-unknown-long-text" "$(cat "$T/err")"
+	expect "$p-unknown-short" 1 "$BIN/$p" -Z x && grep -qx "$p: unknown option '-Z' (try --help)" "$T/err" || fail "$p-unknown-short-text" "$(cat "$T/err")"
+	expect "$p-help" 0 "$BIN/$p" -h && grep -q "^usage: $p \[OPTIONS\]" "$T/out" && grep -q '^  -h, --help         this help$' "$T/out" &&
+		grep -q '^  -V, --version      print the version$' "$T/out" && grep -q '^Exit status: ' "$T/out" || fail "$p-help-layout" "$(head -3 "$T/out")"
+done
+expect vmss2core-missing-arg 1 "$V" -o && grep -qx "vmss2core: option '-o' needs an argument (try --help)" "$T/err" || fail vmss2core-missing-arg-text "$(cat "$T/err")"
+expect coresummary-missing-arg 1 "$CS" --dot && grep -qx "coresummary: option '--dot' needs an argument (try --help)" "$T/err" || fail coresummary-missing-arg-text "$(cat "$T/err")"
+for k in crash deadlock blocked hung lockup panic tools crash,deadlock,blocked,hung,lockup,panic,tools; do
+	expect "fail-on-$k" 0 "$CS" --fail-on "$k" --json "$IN"
+done
+expect fail-on-unknown 1 "$CS" --fail-on crash,bogus "$IN" && grep -q "unknown finding kind 'bogus'" "$T/err" || fail fail-on-unknown-text "$(cat "$T/err")"
+expect disable-unknown 1 "$CS" --disable bogus "$IN" && grep -q "unknown analyzer 'bogus'" "$T/err" || fail disable-unknown-text "$(cat "$T/err")"
+expect disable-known 0 "$CS" --disable locks,signature "$IN"
+
 cd "$T"
 expect default-name 0 "$V" -q "$IN" && [ -s "$T/vmss.core" ] && ok default-name-vmss.core || fail default-name-vmss.core "no ./vmss.core"
 echo keep >"$T/keep.core"

@@ -1,0 +1,23 @@
+/*
+ * cli.h - what every corekit command says the same way: the version line
+ * ("PROG (corekit) VERSION") and option errors ("PROG: unknown option '-x'
+ * (try --help)").  Commands call these from main(); libraries never print.
+ */
+#ifndef COREKIT_CLI_H
+#define COREKIT_CLI_H
+
+#include <stdio.h>
+
+void cli_print_version(FILE *out, const char *prog);
+
+/*
+ * Report a getopt_long() failure: c is what it returned (':' missing
+ * argument, '?' unknown option; use an optstring starting with ':'), argv and
+ * optind as getopt left them.  Returns the usage exit status (1).
+ */
+int cli_option_error(const char *prog, int c, char *const argv[], int optind_now, int optopt_now);
+
+/* Print "PROG: MSG (try --help)" and return the usage exit status (1). */
+int cli_usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -38,6 +38,14 @@ enum {
 };
 
 /* user_regs_struct slots that are not general-purpose registers (negative). */
+/*
+ * The writer's own note, so that a reader can tell a vmss2core vmcore from
+ * QEMU's dump (both carry QEMU CPU-state notes): name "corekit", this type,
+ * desc = "vmss2core VERSION" (NUL-terminated).  Debuggers ignore it.
+ */
+#define ELFCORE_WRITER_NOTE_NAME "corekit"
+enum { ELFCORE_WRITER_NOTE_TYPE = 1, ELFCORE_WRITER_NOTE_MAX = 256 };
+
 enum elfcore_ureg {
 	ELFCORE_UREG_ORIG_RAX = -1, ELFCORE_UREG_RIP = -2, ELFCORE_UREG_CS = -3,
 	ELFCORE_UREG_EFLAGS = -4, ELFCORE_UREG_SS = -5, ELFCORE_UREG_FS_BASE = -6,

@@ -12,6 +12,7 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "elfcore_notes.h"
@@ -130,6 +131,7 @@ static void parse_qemu_state(const uint8_t *d, struct x86_regs *r)
 
 struct notes {
 	size_t nprstatus, nqemu;
+	char writer[ELFCORE_WRITER_NOTE_MAX];	/* our own writer's note, "" if none */
 };
 
 /* Walk every note of every PT_NOTE; with m == NULL only count vCPUs. */
@@ -137,6 +139,7 @@ static struct ck_error *walk_notes(Elf *elf, const char *path, size_t phnum, str
 				   struct machine *m)
 {
 	size_t iprs = 0, iqemu = 0;
+	cnt->writer[0] = 0;
 	for (size_t i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
 		if (!gelf_getphdr(elf, (int)i, &ph))
@@ -174,6 +177,14 @@ static struct ck_error *walk_notes(Elf *elf, const char *path, size_t phnum, str
 				if (m)
 					parse_qemu_state(desc, &m->cpus[iqemu]);
 				iqemu++;
+			} else if (nh.n_namesz == sizeof(ELFCORE_WRITER_NOTE_NAME) &&
+				   memcmp(name, ELFCORE_WRITER_NOTE_NAME, sizeof(ELFCORE_WRITER_NOTE_NAME)) == 0 &&
+				   nh.n_type == ELFCORE_WRITER_NOTE_TYPE) {
+				size_t len = strnlen((const char *)desc, nh.n_descsz);
+				if (len >= sizeof(cnt->writer))
+					len = sizeof(cnt->writer) - 1;
+				memcpy(cnt->writer, desc, len);
+				cnt->writer[len] = 0;
 			} else if (m && nh.n_namesz == 11 && memcmp(name, "VMCOREINFO", 11) == 0 &&
 				   nh.n_descsz > 0) {
 				if (nh.n_descsz > MAX_VMCOREINFO)
@@ -305,7 +316,12 @@ static struct ck_error *elfcore_open(const char *path, const char *companion, st
 	elf_end(elf);
 	if (err)
 		return err;
-	m->meta.source_format = strdup(cnt.nqemu ? "ELF core (QEMU dump-guest-memory)" : "ELF core");
+	if (cnt.writer[0]) {
+		if (asprintf(&m->meta.source_format, "ELF vmcore (written by %s)", cnt.writer) < 0)
+			m->meta.source_format = NULL;
+	} else {
+		m->meta.source_format = strdup(cnt.nqemu ? "ELF core (QEMU dump-guest-memory)" : "ELF core");
+	}
 	if (!m->meta.source_format)
 		return &ck_enomem;
 	m->meta.ram_bytes = machine_ram_bytes(m);

@@ -23,6 +23,10 @@
 
 #include "elfcore_notes.h"
 #include "outfile.h"
+
+#ifndef COREKIT_VERSION
+#define COREKIT_VERSION "0.1"
+#endif
 #include "vmcoreinfo.h"
 #include "x86_paging.h"
 
@@ -140,7 +144,7 @@ static void fill_qemu_state(uint8_t *d, const struct x86_regs *r)
 	put64(d + QEMU_CPU_KERNEL_GS_BASE, 0);	/* not in the machine model */
 }
 
-/* NT_PRSTATUS per vCPU, NT_PRPSINFO, QEMU CPU state per vCPU, VMCOREINFO. */
+/* NT_PRSTATUS per vCPU, NT_PRPSINFO, QEMU CPU state per vCPU, our writer note, VMCOREINFO. */
 static struct ck_error *build_notes(const struct machine *m, const struct linux_kernel *k,
 				    struct notebuf *nb)
 {
@@ -159,6 +163,8 @@ static struct ck_error *build_notes(const struct machine *m, const struct linux_
 		fill_qemu_state(qs, &m->cpus[i]);
 		note_add(nb, "QEMU", 0, qs, sizeof(qs));
 	}
+	static const char writer[] = "vmss2core " COREKIT_VERSION;
+	note_add(nb, ELFCORE_WRITER_NOTE_NAME, ELFCORE_WRITER_NOTE_TYPE, writer, sizeof(writer));
 	if (k && k->found && m->meta.vmcoreinfo && m->meta.vmcoreinfo_len) {
 		char *text = malloc(m->meta.vmcoreinfo_len);
 		if (!text)

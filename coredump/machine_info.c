@@ -65,7 +65,9 @@ void machine_info_print(FILE *out, const struct machine *m, const struct machine
 	meta_line(out, "banner", mm->kernel_banner);
 	fprintf(out, "  %-14s 0x%" PRIx64 "\n", "VMCOREINFO PA", k->vmcoreinfo_pa);
 	fprintf(out, "  %-14s 0x%" PRIx64 "\n", "KASLR offset", k->kernel_offset);
-	fprintf(out, "  %-14s %" PRId64 " (0x%" PRIx64 ")\n", "phys_base", k->phys_base, (uint64_t)k->phys_base);
+	/* Signed: negative under KASLR when the kernel sits below its link address. */
+	fprintf(out, "  %-14s %s0x%" PRIx64 "\n", "phys_base", k->phys_base < 0 ? "-" : "",
+		k->phys_base < 0 ? -(uint64_t)k->phys_base : (uint64_t)k->phys_base);
 	if (k->page_offset_base)
 		fprintf(out, "  %-14s 0x%" PRIx64 "\n", "direct map", k->page_offset_base);
 	else

@@ -3,6 +3,7 @@
  * "mem[1].base"), anonymous members, sizes and enum lookups on top of a
  * backend (ktypes_btf.c, ktypes_dwarf.c), and the name map both backends use.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +132,43 @@ static size_t ident_len(const char *s)
 }
 
 /*
+ * The subscript at *p ("[12]", or "[MOD_TEXT]": an enumerator, as kernels
+ * index module.mem[] by enum mod_mem_type); *p moves past the ']'.
+ */
+static struct ck_error *subscript(struct ktypes *t, const char *path, const char **p, unsigned long long *idx,
+				  int *missing)
+{
+	const char *s = *p + 1;
+	size_t n = ident_len(s);
+	if (n && !(s[0] >= '0' && s[0] <= '9')) {
+		if (s[n] != ']')
+			return ck_error_create(CK_ERR_INPUT, "bad member path '%s'", path);
+		char name[KT_PATH_MAX];
+		int64_t v;
+		memcpy(name, s, n);
+		name[n] = 0;
+		struct ck_error *err = ktypes_enum_value(t, NULL, name, &v);
+		if (err) {
+			*missing = err->kind == CK_ERR_INPUT;
+			return err;
+		}
+		if (v < 0)
+			return ck_error_create(CK_ERR_INPUT, "%s: subscript %s = %lld in '%s' is negative", t->source,
+					       name, (long long)v, path);
+		*idx = (unsigned long long)v;
+		*p = s + n + 1;
+		return NULL;
+	}
+	char *end;
+	errno = 0;
+	*idx = strtoull(s, &end, 10);
+	if (end == s || *end != ']' || s[0] < '0' || s[0] > '9' || errno == ERANGE)
+		return ck_error_create(CK_ERR_INPUT, "bad member path '%s'", path);
+	*p = end + 1;
+	return NULL;
+}
+
+/*
  * Resolve member path in struct sname: its bit offset, bitfield width and
  * type.  *missing is set when the struct or a member is absent (the error
  * then says which), so ktypes_has_member() can tell that from broken data.
@@ -185,11 +223,10 @@ static struct ck_error *resolve(struct ktypes *t, const char *sname, const char 
 		if (err)
 			return err;
 		while (*p == '[') {
-			char *end;
-			unsigned long long idx = strtoull(p + 1, &end, 10);
-			if (end == p + 1 || *end != ']' || p[1] == '-' || p[1] == '+' || p[1] == ' ')
-				return ck_error_create(CK_ERR_INPUT, "bad member path '%s'", path);
-			p = end + 1;
+			unsigned long long idx = 0;
+			err = subscript(t, path, &p, &idx, missing);
+			if (err)
+				return err;
 			if (cur.kind != KT_ARRAY) {
 				*missing = 1;
 				return ck_error_create(CK_ERR_INPUT, "struct %s: '%s' is not an array", sn, path);

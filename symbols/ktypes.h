@@ -10,7 +10,8 @@
  *   ktypes_open_dwarf()       a vmlinux's DWARF, even when it also has BTF
  *
  * Lookups take a struct (or union) name, with or without a "struct "/"union "
- * prefix, and a member path: "tasks", "thread.sp", "mem[1].base".  Members of
+ * prefix, and a member path: "tasks", "thread.sp", "mem[1].base", or with an
+ * enumerator as subscript "mem[MOD_TEXT].base" (any enum).  Members of
  * anonymous structs and unions are found transparently ("__state" even when
  * it sits in an unnamed union).  Typedef names work where a struct name is
  * expected ("atomic_t").

@@ -136,6 +136,7 @@ static int run_queries(struct ktypes *t, int check, struct unit *u)
 	Q(ktypes_offsetof(t, "struct outer", "arr", &v), v == 12);
 	Q(ktypes_offsetof(t, "outer", "arr[2].y", &v), v == 12 + 16 + 4);
 	Q(ktypes_offsetof(t, "outer", "deep", &v), v == 40);
+	Q(ktypes_offsetof(t, "outer", "arr[PIDTYPE_TGID].y", &v), v == 12 + 8 + 4);
 	Q(ktypes_offsetof(t, "outer_t", "arr[1]", &v), v == 20);
 	Q(ktypes_member_size(t, "outer", "arr", &v), v == 24);
 	Q(ktypes_member_size(t, "outer", "in", &v), v == 8);
@@ -155,7 +156,9 @@ static int run_queries(struct ktypes *t, int check, struct unit *u)
 	const char *paths[][2] = { { "outer", "bits" }, { "outer", "arr[3]" }, { "outer", "a.b" },
 				   { "outer", "arr[x]" }, { "outer", "" }, { "outer", ".a" },
 				   { "loop", "a" }, { "badref", "m" }, { "badref", "m.x" },
-				   { "nosuch", "a" }, { "outer", "arr[99999999999999999999]" } };
+				   { "nosuch", "a" }, { "outer", "arr[99999999999999999999]" },
+				   { "outer", "arr[ANON_X]" }, { "outer", "arr[NO_SUCH]" }, { "outer", "arr[-1]" },
+				   { "outer", "arr[ 1]" }, { "outer", "arr[1" } };
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		err = ktypes_offsetof(t, paths[i][0], paths[i][1], &v);
 		if (check) {

@@ -115,6 +115,10 @@ static int find_member_cb(void *arg, const struct kt_member *m)
 		return 1;
 	if (!sub.hit)
 		return 0;
+	if (sub.found.bit_offset > UINT64_MAX - m->bit_offset) {
+		a->err = ck_error_create(CK_ERR_INPUT, "%s: offset of '%s' overflows", a->t->source, a->name);
+		return 1;
+	}
 	a->found = sub.found;
 	a->found.bit_offset += m->bit_offset;
 	a->hit = 1;
@@ -240,7 +244,7 @@ static struct ck_error *resolve(struct ktypes *t, const char *sname, const char 
 			err = t->ops->info(t, cur.elem, &el);
 			if (err)
 				return err;
-			if (el.size && idx > (UINT64_MAX / 8 - bits / 8) / el.size)
+			if (el.size && idx > (UINT64_MAX - bits) / 8 / el.size)
 				return ck_error_create(CK_ERR_INPUT, "%s: offset of %s.%s overflows", t->source, sn,
 						       path);
 			bits += idx * el.size * 8;

@@ -13,7 +13,7 @@
 # make demo       convert the bundled real-guest checkpoint and show how to open it
 # make bench      benchmarks in bench/ (compare with anchor tools, print ratios)
 # make fuzz       build the fuzz harnesses in build/fuzz/
-# make install    install programs into $(DESTDIR)$(PREFIX)/bin
+# make install    install programs into $(DESTDIR)$(PREFIX)/bin, man pages into .../share/man/man1
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -82,8 +82,9 @@ fuzz:
 	$(MAKE) -C . -f fuzz/fuzz.mk B=build/fuzz
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
 	rm -rf build

@@ -1,0 +1,198 @@
+/*
+ * test_klog_guest.c - the printk ring of the real Debian guest from
+ * testdata/guest.sh small, read through machine_open -> linux_kernel_detect
+ * -> kernel_memory -> klog_read, checked against what the guest itself
+ * printed on its serial console: every "[ seconds] text" console line is a
+ * line of the ring, in the same order.  The kernel-text events found in the
+ * ring (klog_events) are checked against the guest's info file (the pids of
+ * the module's hung-task reports).
+ *
+ *   test_klog_guest                   run the checks (protocol: ok/FAIL lines)
+ *   test_klog_guest --dmesg [--level] print the ring like crash's `log` [-m]
+ *                                     (tests/integration/klog.sh diffs it with crash)
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "format.h"
+#include "kernel_memory.h"
+#include "klog.h"
+#include "klog_events.h"
+#include "linux_kernel.h"
+#include "unit.h"
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *buf = malloc(4 << 20);
+	size_t n = buf ? fread(buf, 1, (4 << 20) - 1, f) : 0;
+	fclose(f);
+	if (buf)
+		buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+/* Where a "[%5lu.%06lu] " console prefix starts in line, or NULL. */
+static const char *console_prefix(const char *line)
+{
+	for (const char *p = strchr(line, '['); p; p = strchr(p + 1, '[')) {
+		const char *q = p + 1;
+		while (*q == ' ')
+			q++;
+		const char *d = q;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (q == d || *q != '.')
+			continue;
+		const char *f = ++q;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (q - f == 6 && q[0] == ']' && q[1] == ' ')
+			return p;
+	}
+	return NULL;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The ring as console lines: every line of every record with its record's prefix. */
+static char **ring_lines(const struct klog *log, size_t *n_ret)
+{
+	size_t n = 0, cap = 1024;
+	char **v = malloc(cap * sizeof(*v));
+	for (size_t i = 0; v && i < log->n; i++) {
+		const struct klog_record *r = &log->recs[i];
+		const char *p = r->text, *end = r->text + r->text_len;
+		for (;;) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t ll = (size_t)((nl ? nl : end) - p);
+			if (n == cap)
+				v = realloc(v, (cap *= 2) * sizeof(*v));
+			char *s = malloc(ll + 32);
+			snprintf(s, ll + 32, "[%5" PRIu64 ".%06" PRIu64 "] %.*s", r->ts_nsec / 1000000000u,
+				 r->ts_nsec % 1000000000u / 1000u, (int)ll, p);
+			v[n++] = s;
+			if (!nl)
+				break;
+			p = nl + 1;
+		}
+	}
+	*n_ret = n;
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	struct unit u = { 0 };
+	int dmesg = argc > 1 && !strcmp(argv[1], "--dmesg");
+	int with_level = argc > 2 && !strcmp(argv[2], "--level");
+	const char *root = getenv("COREKIT_ROOT");
+	char cmd[4096], gdir[2048] = "", path[4096];
+	snprintf(cmd, sizeof(cmd), "'%s/testdata/guest.sh' small", root ? root : ".");
+	FILE *p = popen(cmd, "r");
+	if (p && fgets(gdir, sizeof(gdir), p))
+		gdir[strcspn(gdir, "\n")] = 0;
+	int rc = p ? pclose(p) : -1;
+	if (rc != 0 || !gdir[0]) {
+		printf("FAIL klog_guest_available: testdata/guest.sh small failed\n");
+		return 1;
+	}
+
+	struct machine m;
+	struct linux_kernel k = { 0 };
+	machine_init(&m);
+	snprintf(path, sizeof(path), "%s/qemu.elf", gdir);
+	struct ck_error *err = machine_open(path, NULL, &m, NULL);
+	if (!err)
+		err = linux_kernel_detect(&m, &k);
+	if (err || !k.found || !m.meta.vmcoreinfo) {
+		printf("FAIL klog_guest_open: %s\n", err ? err->msg : "no kernel found");
+		ck_error_destroy(err);
+		machine_deinit(&m);
+		return 1;
+	}
+	struct kernel_memory km;
+	kernel_memory_init(&km, &m, &k);
+	struct ck_memory mem = kernel_memory_reader(&km);
+	struct klog *log = NULL;
+	double t0 = now();
+	err = klog_read(&mem, m.meta.vmcoreinfo, m.meta.vmcoreinfo_len, &log);
+	double dt = now() - t0;
+	if (err) {
+		printf("FAIL klog_guest_read: %s\n", err->msg);
+		ck_error_destroy(err);
+		machine_deinit(&m);
+		return 1;
+	}
+	if (dmesg) {
+		klog_format_dmesg(stdout, log, with_level);
+		klog_destroy(log);
+		machine_deinit(&m);
+		return 0;
+	}
+	printf("# klog: %zu records, %" PRIu64 " skipped, %" PRIu64 " warnings, read in %.1f ms\n",
+	       log->n, log->skipped, log->warnings, dt * 1e3);
+
+	UNIT_BEGIN(&u, "klog_guest_read");
+	CHECK(&u, log->n > 100 && log->warnings == 0);
+	CHECK(&u, log->n && strncmp(log->recs[0].text, "Linux version ", 14) == 0);
+	for (size_t i = 1; i < log->n; i++) {
+		CHECK(&u, log->recs[i].seq == log->recs[i - 1].seq + 1);
+		CHECK(&u, log->recs[i].ts_nsec >= log->recs[i - 1].ts_nsec);
+		CHECK(&u, log->recs[i].level >= 0 && log->recs[i].level <= 7 && log->recs[i].facility == 0);
+		CHECK(&u, log->recs[i].caller_id >= 0);
+	}
+	UNIT_END(&u);
+
+	/* Every console line, in order, among the ring's lines. */
+	size_t slen = 0, nr = 0, nconsole = 0, matched = 0;
+	snprintf(path, sizeof(path), "%s/serial.log", gdir);
+	char *serial = slurp(path, &slen);
+	char **rl = ring_lines(log, &nr);
+	UNIT_BEGIN(&u, "klog_guest_serial_lines_in_ring");
+	CHECK(&u, serial && rl);
+	size_t j = 0;
+	for (char *line = serial, *next; serial && rl && line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		line[strcspn(line, "\r")] = 0;
+		const char *c = console_prefix(line);
+		if (!c)
+			continue;
+		nconsole++;
+		size_t at = j;
+		while (at < nr && strcmp(rl[at], c) != 0)
+			at++;
+		if (at == nr) {
+			if (!u.failed)
+				printf("# console line not in the ring (after ring line %zu): %s\n", j, c);
+			CHECK(&u, at < nr);
+			continue;
+		}
+		matched++;
+		j = at + 1;
+	}
+	CHECK(&u, nconsole > 300 && matched == nconsole);
+	printf("# %zu console lines, all %zu found in order among %zu ring lines\n", nconsole, matched, nr);
+	UNIT_END(&u);
+
+	for (size_t i = 0; rl && i < nr; i++)
+		free(rl[i]);
+	free(rl);
+	free(serial);
+	klog_destroy(log);
+	machine_deinit(&m);
+	return UNIT_EXIT(&u);
+}

@@ -472,6 +472,17 @@ static struct ck_error *detail_line(struct parser *ps, const struct line *l, lon
 			ps->trace = 2;
 		}
 	}
+	if (ev->cpu < 0 && !strcmp(ev->kind, "rcu-stall")) {
+		/* "rcu: \t0-...!: (0 ticks this GP) ...": the first stalled CPU */
+		struct span c = has_prefix(h, "rcu:") ? trim_left(skip(h, 4)) : h;
+		size_t i = 0;
+		while (i < c.n && i < 6 && isdigit((unsigned char)c.p[i]))
+			i++;
+		if (i && i < c.n && c.p[i] == '-') {
+			ev->cpu = (int)span_long(c);
+			return NULL;
+		}
+	}
 	if (has_prefix(h, "CPU: ") && !ps->cur_cpu_line) {
 		ps->cur_cpu_line = 1;
 		return cpu_line(ev, h);

@@ -159,6 +159,7 @@ int main(int argc, char **argv)
 	size_t slen = 0, nr = 0, nconsole = 0, matched = 0;
 	snprintf(path, sizeof(path), "%s/serial.log", gdir);
 	char *serial = slurp(path, &slen);
+	char *serial_copy = serial ? strdup(serial) : NULL;
 	char **rl = ring_lines(log, &nr);
 	UNIT_BEGIN(&u, "klog_guest_serial_lines_in_ring");
 	CHECK(&u, serial && rl);
@@ -187,6 +188,64 @@ int main(int argc, char **argv)
 	CHECK(&u, nconsole > 300 && matched == nconsole);
 	printf("# %zu console lines, all %zu found in order among %zu ring lines\n", nconsole, matched, nr);
 	UNIT_END(&u);
+
+	/* The module's hung-task reports, from the ring and from the console:
+	 * info's hung_task_reports lists "comm:pid" of each, in order. */
+	char want[256] = "", *info = NULL;
+	size_t ilen = 0;
+	snprintf(path, sizeof(path), "%s/info", gdir);
+	info = slurp(path, &ilen);
+	const char *hr = info ? strstr(info, "hung_task_reports=") : NULL;
+	if (hr)
+		snprintf(want, sizeof(want), "%.*s", (int)strcspn(hr + 18, "\n"), hr + 18);
+	struct klog_events *from_ring = NULL, *from_console = NULL, *healthy = NULL;
+	err = klog_events_from_klog(log, &from_ring);
+	ck_error_destroy(err);
+	err = serial_copy ? klog_events_parse(serial_copy, strlen(serial_copy), &from_console) : NULL;
+	ck_error_destroy(err);
+	UNIT_BEGIN(&u, "klog_guest_hung_task_events");
+	CHECK(&u, want[0] && from_ring && from_console);
+	for (int which = 0; which < 2 && from_ring && from_console; which++) {
+		const struct klog_events *e = which ? from_console : from_ring;
+		char got[256] = "";
+		size_t gl = 0;
+		for (size_t i = 0; i < e->n && gl < sizeof(got) - 64; i++) {
+			const struct klog_event *v = &e->ev[i];
+			gl += (size_t)snprintf(got + gl, sizeof(got) - gl, "%s%s:%ld", i ? " " : "", v->comm, v->pid);
+			CHECK(&u, !strcmp(v->kind, "hung-task") && v->duration_s == 5 && v->uptime_s > 5);
+			/* the blocked kthread sits in the scheduler below the module's function */
+			CHECK(&u, v->nframes >= 6 && !strcmp(v->frames[0], "__schedule") &&
+				  !strcmp(v->frames[1], "schedule") && v->module && !strcmp(v->module, "deadlock"));
+			int has_own = 0;
+			for (size_t f = 0; f < v->nframes; f++)
+				has_own |= !strcmp(v->frames[f], v->comm);
+			CHECK(&u, has_own && !strcmp(v->frames[v->nframes - 1], "ret_from_fork"));
+		}
+		if (strcmp(got, want))
+			printf("# %s events: \"%s\", info says \"%s\"\n", which ? "console" : "ring", got, want);
+		CHECK(&u, !strcmp(got, want));
+	}
+	/* the same facts from both sources */
+	for (size_t i = 0; from_ring && from_console && i < from_ring->n && i < from_console->n; i++) {
+		const struct klog_event *a = &from_ring->ev[i], *b = &from_console->ev[i];
+		CHECK(&u, !strcmp(a->time, b->time) && a->nframes == b->nframes);
+		for (size_t f = 0; f < a->nframes && f < b->nframes; f++)
+			CHECK(&u, !strcmp(a->frames[f], b->frames[f]));
+	}
+	UNIT_END(&u);
+
+	UNIT_BEGIN(&u, "klog_guest_healthy_boot_no_events");
+	/* the console up to the first report: a whole boot, module load included */
+	const char *first = serial_copy ? strstr(serial_copy, "INFO: task ") : NULL;
+	err = first ? klog_events_parse(serial_copy, (size_t)(first - serial_copy), &healthy) : NULL;
+	ck_error_destroy(err);
+	CHECK(&u, first && healthy && healthy->n == 0 && first - serial_copy > 20000);
+	UNIT_END(&u);
+	klog_events_destroy(from_ring);
+	klog_events_destroy(from_console);
+	klog_events_destroy(healthy);
+	free(info);
+	free(serial_copy);
 
 	for (size_t i = 0; rl && i < nr; i++)
 		free(rl[i]);

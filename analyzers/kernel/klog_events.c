@@ -186,22 +186,22 @@ static void split_line(struct span raw, struct line *l)
 	l->head = trim_left(s);
 }
 
-/* "COMM:PID" with the last colon separating (comms may hold colons). */
-static int comm_pid(struct span s, struct klog_event *ev)
+/* "COMM:PID" with the last colon separating (comms may hold colons); fields stay unset if malformed. */
+static struct ck_error *comm_pid(struct span s, struct klog_event *ev)
 {
 	long c = rfind_char(s, ':');
-	if (c <= 0)
-		return 0;
-	long pid = span_long(skip(s, (size_t)c + 1));
+	long pid = c > 0 ? span_long(skip(s, (size_t)c + 1)) : -1;
 	if (pid < 0)
-		return 0;
+		return NULL;
 	ev->comm = dup_span((struct span){ s.p, (size_t)c });
+	if (!ev->comm)
+		return &ck_enomem;
 	ev->pid = pid;
-	return ev->comm != NULL;
+	return NULL;
 }
 
 /* The hex token after the first of the markers, e.g. "address: 0000000000000008". */
-static char *address_after(struct span s)
+static struct ck_error *address_after(struct span s, char **ret)
 {
 	static const char *const marks[] = { "address: ", "address ", " at " };
 	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
@@ -212,8 +212,10 @@ static char *address_after(struct span s)
 		size_t n = 0;
 		while (n < a.n && (isxdigit((unsigned char)a.p[n]) || (n == 1 && a.p[n] == 'x')))
 			n++;
-		if (n >= 4)
-			return dup_span((struct span){ a.p, n });
+		if (n >= 4) {
+			*ret = dup_span((struct span){ a.p, n });
+			return *ret ? NULL : &ck_enomem;
+		}
 	}
 	return NULL;
 }
@@ -260,11 +262,12 @@ static void event_free(struct klog_event *ev)
 static struct ck_error *header_fields(struct klog_event *ev, struct span h)
 {
 	const char *k = ev->kind;
+	struct ck_error *err = NULL;
 	struct span sum = h;
 	if (!strcmp(k, "hung-task")) {
 		long b = find(h, " blocked for more than ");
 		if (b > 11)
-			comm_pid((struct span){ h.p + 11, (size_t)b - 11 }, ev);
+			err = comm_pid((struct span){ h.p + 11, (size_t)b - 11 }, ev);
 		long d = span_long(skip(h, (size_t)b + 23));
 		ev->duration_s = d >= 0 ? (double)d : NAN;
 		sum = skip(h, 6);	/* "INFO: " */
@@ -276,7 +279,7 @@ static struct ck_error *header_fields(struct klog_event *ev, struct span h)
 		ev->duration_s = d >= 0 ? (double)d : NAN;
 		long o = rfind_char(h, '['), e = rfind_char(h, ']');
 		if (o >= 0 && e > o)
-			comm_pid((struct span){ h.p + o + 1, (size_t)(e - o - 1) }, ev);
+			err = comm_pid((struct span){ h.p + o + 1, (size_t)(e - o - 1) }, ev);
 		sum = skip(h, (size_t)find(h, "BUG: "));
 	} else if (!strcmp(k, "hard-lockup")) {
 		long c = find(h, "hard LOCKUP on cpu");
@@ -285,7 +288,7 @@ static struct ck_error *header_fields(struct klog_event *ev, struct span h)
 	} else if (!strcmp(k, "rcu-stall")) {
 		sum = has_prefix(h, "rcu: ") ? skip(h, 5) : h;
 	} else if (!strcmp(k, "oops")) {
-		ev->address = address_after(h);
+		err = address_after(h, &ev->address);
 	} else if (!strcmp(k, "warning")) {
 		long c = find(h, "CPU: "), p = find(h, "PID: ");
 		if (c >= 0)
@@ -293,6 +296,8 @@ static struct ck_error *header_fields(struct klog_event *ev, struct span h)
 		if (p >= 0)
 			ev->pid = span_long(skip(h, (size_t)p + 5));
 	}
+	if (err)
+		return err;
 	ev->summary = dup_span(sum);
 	return ev->summary ? NULL : &ck_enomem;
 }
@@ -357,16 +362,16 @@ static struct ck_error *cpu_line(struct klog_event *ev, struct span h)
 	return ev->comm ? NULL : &ck_enomem;
 }
 
-/* " [mod]" right after a symbol token; NULL if none. */
-static char *module_after(struct span rest)
+/* " [mod]" right after a symbol token: *ret = its name, or NULL if none. */
+static struct ck_error *module_after(struct span rest, char **ret)
 {
+	*ret = NULL;
 	rest = trim_left(rest);
-	if (!rest.n || rest.p[0] != '[')
-		return NULL;
-	long e = find(rest, "]");
+	long e = rest.n && rest.p[0] == '[' ? find(rest, "]") : -1;
 	if (e <= 1)
 		return NULL;
-	return dup_span((struct span){ rest.p + 1, (size_t)e - 1 });
+	*ret = dup_span((struct span){ rest.p + 1, (size_t)e - 1 });
+	return *ret ? NULL : &ck_enomem;
 }
 
 /* Skip "[<ffffffff81000000>]" address tokens of old kernels. */
@@ -408,7 +413,10 @@ static struct ck_error *rip_line(struct parser *ps, struct span h)
 	ev->ip = dup_span(t);
 	if (!ev->ip)
 		return &ck_enomem;
-	char *mod = module_after(skip(s, t.n));
+	char *mod;
+	struct ck_error *err = module_after(skip(s, t.n), &mod);
+	if (err)
+		return err;
 	if (mod) {
 		free(ev->module);
 		ev->module = mod;
@@ -447,7 +455,7 @@ static int trace_line(struct parser *ps, struct span h, struct ck_error **err)
 		ev->frames[ev->nframes++] = f;
 	}
 	if (!ev->module && !ps->module_from_rip)
-		ev->module = module_after(skip(h, t.n));	/* NULL on ENOMEM too: the field is optional */
+		*err = module_after(skip(h, t.n), &ev->module);
 	return 1;
 }
 

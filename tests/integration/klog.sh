@@ -36,4 +36,20 @@ if grep -q '^               If you want to keep using the local clock' "$T/ours.
 else
 	fail klog_continuation_indent "no indented continuation line"
 fi
+# The event parser on crash's `log` text (continuation lines indented, no
+# prefix) and on `log -m` text ("<3>" levels) finds what it finds in the ring:
+# the module's three hung-task reports with their call traces.
+"$TESTS/test_klog_guest" --events >"$T/ev_ring.txt" &&
+	"$TESTS/test_klog_guest" --events "$T/crash_log.txt" >"$T/ev_crash.txt" &&
+	"$TESTS/test_klog_guest" --events "$T/crash_log_m.txt" | sed 's/ line=[0-9]*//' >"$T/ev_crash_m.txt" ||
+	fail klog_events_crash_log "test_klog_guest --events failed"
+want=$(grep ^hung_task_reports= "$G/info" | cut -d= -f2)
+got=$(sed -n 's/^hung-task .* pid=\([0-9]*\) comm=\([^ ]*\) .*/\2:\1/p' "$T/ev_ring.txt" | tr '\n' ' ' | sed 's/ $//')
+if [ -n "$want" ] && [ "$got" = "$want" ] && [ "$(wc -l <"$T/ev_ring.txt")" -eq 3 ] &&
+	cmp -s "$T/ev_ring.txt" "$T/ev_crash.txt" &&
+	sed 's/ line=[0-9]*//' "$T/ev_ring.txt" | cmp -s - "$T/ev_crash_m.txt"; then
+	ok klog_events_crash_log
+else
+	fail klog_events_crash_log "ring: '$got' want '$want'; $(diff "$T/ev_ring.txt" "$T/ev_crash.txt" | head -3 | tr '\n' '|')"
+fi
 finish

@@ -9,7 +9,8 @@
  *
  *   test_klog_guest                   run the checks (protocol: ok/FAIL lines)
  *   test_klog_guest --dmesg [--level] print the ring like crash's `log` [-m]
- *                                     (tests/integration/klog.sh diffs it with crash)
+ *   test_klog_guest --events [FILE]   print the events of the ring (or of FILE), one a line
+ *                                     (tests/integration/klog.sh diffs both with crash)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -92,11 +93,38 @@ static char **ring_lines(const struct klog *log, size_t *n_ret)
 	return v;
 }
 
+/* One line per event with every field, for diffs between sources. */
+static void print_events(const struct klog_events *e)
+{
+	for (size_t i = 0; i < e->n; i++) {
+		const struct klog_event *v = &e->ev[i];
+		printf("%s line=%ld time=%s pid=%ld comm=%s cpu=%d dur=%g ip=%s module=%s summary=%s frames=",
+		       v->kind, v->line_no, v->time ? v->time : "-", v->pid, v->comm ? v->comm : "-", v->cpu,
+		       v->duration_s, v->ip ? v->ip : "-", v->module ? v->module : "-", v->summary);
+		for (size_t f = 0; f < v->nframes; f++)
+			printf("%s%s", f ? "," : "", v->frames[f]);
+		printf("\n");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct unit u = { 0 };
 	int dmesg = argc > 1 && !strcmp(argv[1], "--dmesg");
 	int with_level = argc > 2 && !strcmp(argv[2], "--level");
+	int events = argc > 1 && !strcmp(argv[1], "--events");
+	if (events && argc > 2) {
+		size_t flen = 0;
+		char *text = slurp(argv[2], &flen);
+		struct klog_events *e = NULL;
+		struct ck_error *err = text ? klog_events_parse(text, flen, &e) : NULL;
+		if (e)
+			print_events(e);
+		klog_events_destroy(e);
+		free(text);
+		ck_error_destroy(err);
+		return e ? 0 : 1;
+	}
 	const char *root = getenv("COREKIT_ROOT");
 	char cmd[4096], gdir[2048] = "", path[4096];
 	snprintf(cmd, sizeof(cmd), "'%s/testdata/guest.sh' small", root ? root : ".");
@@ -134,6 +162,17 @@ int main(int argc, char **argv)
 		ck_error_destroy(err);
 		machine_deinit(&m);
 		return 1;
+	}
+	if (events) {
+		struct klog_events *e = NULL;
+		err = klog_events_from_klog(log, &e);
+		if (e)
+			print_events(e);
+		klog_events_destroy(e);
+		ck_error_destroy(err);
+		klog_destroy(log);
+		machine_deinit(&m);
+		return e ? 0 : 1;
 	}
 	if (dmesg) {
 		klog_format_dmesg(stdout, log, with_level);

@@ -9,6 +9,7 @@
  * lines that must give no event.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,49 @@ int main(void)
 	ev = parse_str("");
 	CHECK(&u, ev && ev->n == 0);
 	klog_events_destroy(ev);
+	UNIT_END(&u);
+
+	/* Every sample cut and scribbled on: no crash (ASan build), events stay bounded. */
+	UNIT_BEGIN(&u, "klog_events_mutated_samples");
+	static const char *const samples[] = {
+		"lnx-01-hung-task-jbd2-vmware-scsi-abort.log", "lnx-04-soft-lockup-vmware-guest-regs.log",
+		"lnx-07-hard-lockup-panic-el7.log", "lnx-09-rcu-stall-sched-kthread-starved.log",
+		"lnx-10-rcu-stall-plus-soft-lockup-dmesg-T.log", "lnx-12-oops-null-deref-vmnet-host.log",
+		"lnx-14-oops-null-deref-syslog-prefix.log", "lnx-15-panic-fatal-exception-kaslr-reboot.log",
+	};
+	static char orig[1 << 16], buf[1 << 16];
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	int sane = 1;
+	for (size_t i = 0; i < N(samples); i++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/testdata/log-samples/%s", root, samples[i]);
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(orig, 1, sizeof(orig), f) : 0;
+		if (f)
+			fclose(f);
+		CHECK(&u, n > 0);
+		for (int round = 0; n && round < 400; round++) {
+			memcpy(buf, orig, n);
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			size_t len = round % 4 == 0 ? x % (n + 1) : n;	/* cut anywhere */
+			for (int k = 0; k < round % 23; k++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				static const char alphabet[] = " :[]<>?+x0123456789\n\t\r\0";
+				buf[x % n] = (k & 1) ? (char)(x >> 40) : alphabet[(x >> 24) % (sizeof(alphabet) - 1)];
+			}
+			struct klog_events *e = NULL;
+			struct ck_error *err = klog_events_parse(buf, len, &e);
+			if (err || !e)
+				sane = 0;
+			for (size_t j = 0; e && j < e->n; j++)
+				if (!e->ev[j].kind || !e->ev[j].text || !e->ev[j].summary ||
+				    e->ev[j].nframes > KLOG_EVENT_MAX_FRAMES || e->ev[j].line_no < 1)
+					sane = 0;
+			ck_error_destroy(err);
+			klog_events_destroy(e);
+		}
+	}
+	CHECK(&u, sane);
 	UNIT_END(&u);
 
 	return UNIT_EXIT(&u);

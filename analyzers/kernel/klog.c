@@ -210,7 +210,7 @@ static struct ck_error *read_text(const struct ring *g, struct klog *log, uint64
 	return NULL;
 }
 
-/* One descriptor: 1 = a record was appended or legitimately skipped, 0 = bad. */
+/* One descriptor; *good = 0 when it was unreadable or held another id (corruption). */
 static struct ck_error *read_one(const struct ring *g, struct klog *log, size_t *cap, uint64_t id, int *good)
 {
 	const struct prb_layout *l = g->l;

@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 	       log->n, log->skipped, log->warnings, dt * 1e3);
 
 	UNIT_BEGIN(&u, "klog_guest_read");
-	CHECK(&u, log->n > 100 && log->warnings == 0);
+	CHECK(&u, log->n > 100 && log->warnings == 0 && dt < 2.0);	/* ~10 ms release, shared machine */
 	CHECK(&u, log->n && strncmp(log->recs[0].text, "Linux version ", 14) == 0);
 	for (size_t i = 1; i < log->n; i++) {
 		CHECK(&u, log->recs[i].seq == log->recs[i - 1].seq + 1);

@@ -61,6 +61,9 @@ struct sym_resolver {
 	bool mods_done;
 	struct sym_slot *slots;
 	size_t nslots, nused;	/* nslots is a power of two */
+	struct sym_fallback fb;		/* lookup.fn NULL: none */
+	struct sym_module **fb_mods;	/* modules the fallback named, each allocated once */
+	size_t nfb_mods;
 };
 
 struct ck_error *sym_resolver_create(Dwfl *dwfl, struct sym_resolver **ret)
@@ -107,6 +110,11 @@ void sym_resolver_destroy(struct sym_resolver *r)
 		free(r->mods[i].build_id);
 	}
 	free(r->mods);
+	for (size_t i = 0; i < r->nfb_mods; i++) {
+		free(r->fb_mods[i]->name);
+		free(r->fb_mods[i]);
+	}
+	free(r->fb_mods);
 	free(r);
 }
 
@@ -189,7 +197,8 @@ static struct ck_error *load_modules(struct sym_resolver *r)
 	if (r->mods_done)
 		return NULL;
 	struct mod_collect mc = { r, 0, false };
-	dwfl_getmodules(r->dwfl, collect_module, &mc, 0);
+	if (r->dwfl)
+		dwfl_getmodules(r->dwfl, collect_module, &mc, 0);
 	if (mc.oom)
 		return &ck_enomem;
 	if (r->nmods)
@@ -305,6 +314,57 @@ static bool cfi_covers(Dwfl_Module *mod, uint64_t addr)
 	return false;
 }
 
+void sym_resolver_set_fallback(struct sym_resolver *r, const struct sym_fallback *fb)
+{
+	r->fb = *fb;
+}
+
+/* The resolver's module record for a fallback module name (created once). */
+static struct ck_error *fallback_module(struct sym_resolver *r, const struct sym_fallback_answer *a,
+					const struct sym_module **ret)
+{
+	for (size_t i = 0; i < r->nfb_mods; i++)
+		if (strcmp(r->fb_mods[i]->name, a->module) == 0) {
+			*ret = r->fb_mods[i];
+			return NULL;
+		}
+	struct sym_module **nm = realloc(r->fb_mods, (r->nfb_mods + 1) * sizeof(*nm));
+	if (!nm)
+		return &ck_enomem;
+	r->fb_mods = nm;
+	struct sym_module *m = calloc(1, sizeof(*m));
+	if (!m || !(m->name = strdup(a->module))) {
+		free(m);
+		return &ck_enomem;
+	}
+	m->start = a->module_start;
+	m->end = a->module_end;
+	m->status = SYM_SYMTAB;
+	r->fb_mods[r->nfb_mods++] = m;
+	*ret = m;
+	return NULL;
+}
+
+static struct ck_error *fallback_resolve(struct sym_resolver *r, uint64_t pc, uint64_t addr, struct sym_info *si)
+{
+	struct sym_fallback_answer a = { 0 };
+	if (!r->fb.lookup(r->fb.arg, addr, &a))
+		return NULL;
+	if (a.module) {
+		struct ck_error *err = fallback_module(r, &a, &si->module);
+		if (err)
+			return err;
+		si->module_offset = pc - a.module_start;
+	}
+	if (a.function) {
+		if (!(si->function = strdup(a.function)))
+			return &ck_enomem;
+		si->function_start = a.function_start;
+		si->function_offset = pc - a.function_start;
+	}
+	return NULL;
+}
+
 static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activation,
 				struct sym_info **ret)
 {
@@ -314,9 +374,15 @@ static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activa
 	si->pc = pc;
 	si->activation = activation;
 	uint64_t addr = activation || pc == 0 ? pc : pc - 1;
-	Dwfl_Module *mod = dwfl_addrmodule(r->dwfl, addr);
+	Dwfl_Module *mod = r->dwfl ? dwfl_addrmodule(r->dwfl, addr) : NULL;
 	if (!mod) {
-		(void)dwfl_errno();
+		if (r->dwfl)
+			(void)dwfl_errno();
+		struct ck_error *err = r->fb.lookup ? fallback_resolve(r, pc, addr, si) : NULL;
+		if (err) {
+			info_free(si);
+			return err;
+		}
 		*ret = si;
 		return NULL;
 	}
@@ -459,6 +525,8 @@ static int find_sym_cb(Dwfl_Module *mod, void **userdata, const char *mname,
 uint64_t sym_find_symbol(struct sym_resolver *r, const char *name)
 {
 	struct find_sym fs = { name, 0 };
+	if (!r->dwfl)
+		return 0;
 	dwfl_getmodules(r->dwfl, find_sym_cb, &fs, 0);
 	(void)dwfl_errno();
 	return fs.addr;

@@ -103,6 +103,25 @@ void sym_resolver_destroy(struct sym_resolver *r);
 struct ck_error *sym_lookup(struct sym_resolver *r, uint64_t pc, bool activation,
 			    const struct sym_info **ret);
 
+/*
+ * A second symbol source for addresses in no Dwfl module: a kernel image with
+ * no vmlinux names its PCs from the kernel's own kallsyms.  lookup() answers
+ * for addr (already pc - 1 for return addresses) or returns false; strings are
+ * borrowed (copied by the resolver).  dwfl may be NULL in sym_resolver_create
+ * when the fallback is the only source.
+ */
+struct sym_fallback_answer {
+	const char *function;		/* NULL if unknown */
+	uint64_t function_start;
+	const char *module;		/* "vmlinux", a kernel module name; NULL if none */
+	uint64_t module_start, module_end;
+};
+struct sym_fallback {
+	bool (*lookup)(void *arg, uint64_t addr, struct sym_fallback_answer *out);
+	void *arg;
+};
+void sym_resolver_set_fallback(struct sym_resolver *r, const struct sym_fallback *fb);
+
 /* All modules of the Dwfl, sorted by start; valid until destroy. */
 struct ck_error *sym_modules(struct sym_resolver *r, const struct sym_module **ret, size_t *n);
 

@@ -241,11 +241,11 @@ static struct ck_error *check_names(const struct ck_memory *mem, uint64_t t, uin
 		err = &ck_enomem;
 		goto out;
 	}
-	err = ck_mem_read(mem, lo, buf, (size_t)(m - lo));
+	size_t got = 0, bufend = (size_t)(m - lo);
+	err = read_back(mem, m, buf, bufend, &got);	/* the image may start shortly before */
 	if (err)
 		goto out;
-	size_t bufend = (size_t)(m - lo);
-	for (uint64_t n = align8(lo + 8); n < m - marks[k - 1]; n += 8) {
+	for (uint64_t n = align8(m - got + 8); n < m - marks[k - 1]; n += 8) {
 		if (!names_fit(buf, (size_t)(n - lo), bufend, marks, k))
 			continue;
 		uint32_t num = le32(buf + (n - 8 - lo));

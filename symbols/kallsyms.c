@@ -312,6 +312,13 @@ struct ck_error *kallsyms_load_tables(const struct ck_memory *mem, const struct 
 	if (n == 0 || n > KALLSYMS_MAX_SYMS)
 		return ck_error_create(CK_ERR_INPUT, "kallsyms_num_syms: %u symbols is not plausible", n);
 
+	/* Before allocating by n: the offsets and names (2 bytes or more each) must end in mapped memory. */
+	uint8_t probe;
+	err = ck_mem_read(mem, t->offsets + 4 * (uint64_t)n - 1, &probe, 1);
+	if (!err)
+		err = ck_mem_read(mem, t->names + 2 * (uint64_t)n - 1, &probe, 1);
+	if (err)
+		return ck_error_prefix(err, "kallsyms: %u symbols", n);
 	struct kallsyms *ks = calloc(1, sizeof(*ks));
 	struct tokens *tk = malloc(sizeof(*tk));
 	uint8_t *raw = malloc((size_t)n * 4);

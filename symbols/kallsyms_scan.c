@@ -137,33 +137,59 @@ static size_t markers_at(const uint8_t *b, size_t end, size_t esz, size_t *start
 	return cnt >= 2 ? cnt : 0;
 }
 
-/* The readable bytes just below end: up to len of them, at buf + len - *got. */
-static struct ck_error *read_back(const struct ck_memory *mem, uint64_t end, uint8_t *buf, size_t len, size_t *got)
+/*
+ * The readable bytes just below end, at most maxlen: *buf_ret (caller frees)
+ * holds [end - *got, end).  The buffer grows by doubling, so a small mapped
+ * region costs little even with a large maxlen.
+ */
+static struct ck_error *read_back(const struct ck_memory *mem, uint64_t end, size_t maxlen, uint8_t **buf_ret,
+				  size_t *got_ret)
 {
-	size_t done = 0;
-	while (done < len) {
-		size_t n = len - done < CHUNK ? len - done : CHUNK;
-		struct ck_error *err = ck_mem_read(mem, end - done - n, buf + len - done - n, n);
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	maxlen = end < maxlen ? (size_t)end : maxlen;
+	while (got < maxlen) {
+		size_t want = got ? 2 * got : 256 << 10;
+		want = want < maxlen ? want : maxlen;
+		uint8_t *nb = malloc(want);
+		if (!nb) {
+			free(buf);
+			return &ck_enomem;
+		}
+		if (got)
+			memcpy(nb + want - got, buf, got);
+		free(buf);
+		buf = nb;
+		struct ck_error *err = ck_mem_read(mem, end - want, nb, want - got);
 		if (!err) {
-			done += n;
+			got = want;
 			continue;
 		}
-		if (!ck_error_is_fault(err))
+		if (!ck_error_is_fault(err)) {
+			free(buf);
 			return err;
+		}
 		ck_error_destroy(err);
-		for (; done < len; done += PAGE) {	/* page by page down to the hole */
-			uint64_t a = end - done - PAGE;
-			err = ck_mem_read(mem, a, buf + len - done - PAGE, PAGE);
+		while (got < want) {	/* page by page down to the hole */
+			uint64_t hi = end - got;
+			size_t pn = hi % PAGE ? (size_t)(hi % PAGE) : PAGE;
+			pn = pn < want - got ? pn : want - got;
+			err = ck_mem_read(mem, hi - pn, nb + want - got - pn, pn);
 			if (err) {
-				if (!ck_error_is_fault(err))
+				if (!ck_error_is_fault(err)) {
+					free(buf);
 					return err;
+				}
 				ck_error_destroy(err);
 				break;
 			}
+			got += pn;
 		}
+		memmove(buf, buf + want - got, got);
 		break;
 	}
-	*got = done;
+	*buf_ret = buf;
+	*got_ret = got;
 	return NULL;
 }
 
@@ -232,21 +258,17 @@ static struct ck_error *check_names(const struct ck_memory *mem, uint64_t t, uin
 				    const uint64_t *marks, size_t k, struct kallsyms_tables *r, bool *ok)
 {
 	struct ck_error *err = NULL;
-	uint64_t lo = m - marks[k - 1] - NAMES_TAIL_MAX - 16;
 	uint8_t *buf = NULL;
-	if (marks[k - 1] > NAMES_MAX || lo > m)
+	size_t got = 0;
+	if (marks[k - 1] > NAMES_MAX)
 		goto out;
-	buf = malloc((size_t)(m - lo));
-	if (!buf) {
-		err = &ck_enomem;
-		goto out;
-	}
-	size_t got = 0, bufend = (size_t)(m - lo);
-	err = read_back(mem, m, buf, bufend, &got);	/* the image may start shortly before */
+	/* the image may start shortly below: only what is readable */
+	err = read_back(mem, m, (size_t)marks[k - 1] + NAMES_TAIL_MAX + 16, &buf, &got);
 	if (err)
 		goto out;
-	for (uint64_t n = align8(m - got + 8); n < m - marks[k - 1]; n += 8) {
-		if (!names_fit(buf, (size_t)(n - lo), bufend, marks, k))
+	uint64_t lo = m - got;
+	for (uint64_t n = align8(lo + 8); n < m - marks[k - 1]; n += 8) {
+		if (!names_fit(buf, (size_t)(n - lo), got, marks, k))
 			continue;
 		uint32_t num = le32(buf + (n - 8 - lo));
 		uint64_t olen = align8((uint64_t)num * 4);
@@ -279,13 +301,12 @@ static struct ck_error *check_rest(const struct ck_memory *mem, uint64_t t, uint
 				   bool *ok)
 {
 	size_t len = 3 * (size_t)KALLSYMS_MAX_SYMS + (KALLSYMS_MAX_SYMS / 256 + 2) * 8 + 16, got = 0;
-	len = t & 7 ? 0 : t < len ? (size_t)t & ~(size_t)(PAGE - 1) : len & ~(size_t)(PAGE - 1);
+	uint8_t *buf = NULL;
 	*ok = false;
-	uint8_t *buf = malloc(len ? len : 1);
-	if (!buf)
-		return &ck_enomem;
-	struct ck_error *err = read_back(mem, t, buf, len, &got);
-	const uint8_t *b = buf + len - got;
+	if (t & 7)
+		return NULL;
+	struct ck_error *err = read_back(mem, t, len, &buf, &got);
+	const uint8_t *b = buf;
 	for (size_t gap = 0; !err && !*ok && gap + 16 <= got; gap += 8) {
 		for (size_t esz = 4; esz <= 8 && !err && !*ok; esz += 4) {
 			size_t start = 0, k = markers_at(b, got - gap, esz, &start);
@@ -306,7 +327,7 @@ static struct ck_error *check_rest(const struct ck_memory *mem, uint64_t t, uint
 	return err;
 }
 
-/* Read a chunk; unmapped pages read as zeros.  *mapped_ret: bytes that were mapped. */
+/* Read a chunk (whole pages); unmapped pages read as zeros.  *mapped_ret: bytes that were mapped. */
 static struct ck_error *read_chunk(const struct ck_memory *mem, uint64_t addr, uint8_t *buf, size_t len,
 				   size_t *mapped_ret)
 {
@@ -335,24 +356,27 @@ struct ck_error *kallsyms_scan(const struct ck_memory *mem, uint64_t image_start
 {
 	enum { KEEP = sizeof(DIGITS) - 1 };
 	image_start &= ~(uint64_t)(PAGE - 1);
-	uint8_t *buf = malloc(CHUNK + KEEP);
+	/* whole pages, at most CHUNK, never (much) past max_len */
+	uint64_t span = (max_len + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	size_t chunk = span < CHUNK ? (size_t)span : CHUNK;
+	uint8_t *buf = malloc(chunk + KEEP);
 	if (!buf)
 		return &ck_enomem;
 	struct ck_error *err = NULL;
 	bool found = false, seen_mapped = false;
 	uint64_t hole = 0;
 	size_t keep = 0;
-	for (uint64_t off = 0; off < max_len && !found && !err; off += CHUNK) {
-		size_t mapped = 0;
-		err = read_chunk(mem, image_start + off, buf + keep, CHUNK, &mapped);
+	for (uint64_t off = 0; off < span && !found && !err; off += chunk) {
+		size_t mapped = 0, n = span - off < chunk ? (size_t)(span - off) : chunk;
+		err = read_chunk(mem, image_start + off, buf + keep, n, &mapped);
 		if (err)
 			break;
-		hole = mapped ? 0 : hole + CHUNK;
+		hole = mapped ? 0 : hole + n;
 		seen_mapped |= mapped != 0;
 		if (seen_mapped && hole >= MAX_HOLE)
 			break;
 		uint64_t base = image_start + off - keep;
-		const uint8_t *p = buf, *end = buf + keep + CHUNK;
+		const uint8_t *p = buf, *end = buf + keep + n;
 		while (!found && !err && (p = memmem(p, (size_t)(end - p), DIGITS, sizeof(DIGITS))) != NULL) {
 			uint64_t t = 0, ti = 0;
 			bool ok = false;
@@ -361,7 +385,7 @@ struct ck_error *kallsyms_scan(const struct ck_memory *mem, uint64_t image_start
 				err = check_rest(mem, t, ti, ret, &found);
 			p++;
 		}
-		memmove(buf, buf + CHUNK + keep - KEEP, KEEP);
+		memmove(buf, buf + n + keep - KEEP, KEEP);
 		keep = KEEP;
 	}
 	free(buf);

@@ -10,6 +10,8 @@
  *             (orc_add_vmlinux() checks that the two tables agree in size);
  *   a module  mod->arch.orc_unwind_ip, orc_unwind, num_orcs, text
  *             core_layout.base .. + text_size (6.1; mem[MOD_TEXT] on 6.4+).
+ *             The text range matters: a module's table still holds entries
+ *             for its freed .init.text, which another module may now use.
  * Each table is read once, in full, when it is added, and kept in memory
  * (the vmlinux one is ~385k entries, ~3.8 MB on Debian 6.1).  The kernel's
  * orc_lookup[] block index is not needed: a cached table is binary-searched.

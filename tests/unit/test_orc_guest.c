@@ -183,9 +183,13 @@ int main(void)
 	const char *root = getenv("COREKIT_ROOT") ? getenv("COREKIT_ROOT") : ".";
 	const char *bin = getenv("COREKIT_BIN") ? getenv("COREKIT_BIN") : "build/bin";
 	char cmd[8192], gdir[2048], path[4096], line[4096], vmlinux[512], crashlinux[2048];
+	/* drgn, crash, nm, the debug vmlinux. */
+	snprintf(cmd, sizeof(cmd), "'%s/scripts/install-deps.sh' --if-missing >&2", root);
+	int deps = system(cmd);
 	snprintf(cmd, sizeof(cmd), "'%s/testdata/guest.sh' small", root);
 	int rc = run_line(cmd, gdir, sizeof(gdir));
 	UNIT_BEGIN(&u, "orc_guest_available");
+	CHECK(&u, deps == 0);
 	CHECK(&u, rc == 0 && gdir[0]);
 	UNIT_END(&u);
 	if (rc != 0 || !gdir[0])
@@ -342,7 +346,7 @@ int main(void)
 		}
 		uint64_t tsp = 0, pcs[MAXF], pcs2[MAXF];
 		int n = 0, n2 = 0;
-		struct orc_frame_state st, st0;
+		struct orc_frame_state st = { 0 }, st0;
 		struct orc_step last, last2;
 		double t1 = now_ms();
 		err = ck_mem_read_u64(&mem, t->task + (uint64_t)thread_sp_off, &tsp);
@@ -402,7 +406,7 @@ int main(void)
 		const struct cblock *b = crash_find(cb, ncb, pid, -1);
 		uint64_t tsp = 0, pcs[MAXF];
 		int n = 0;
-		struct orc_frame_state st;
+		struct orc_frame_state st = { 0 };
 		struct orc_step last = { 0 };
 		CHECK(&u, t && b && b->npc > 3);
 		err = t ? ck_mem_read_u64(&mem, t->task + (uint64_t)thread_sp_off, &tsp) : NULL;

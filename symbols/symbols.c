@@ -163,6 +163,7 @@ static int collect_module(Dwfl_Module *mod, void **userdata, const char *name,
 			sprintf(sm->build_id + 2 * i, "%02x", bits[i]);
 	}
 	Dwarf_Addr bias;
+	sm->has_elf = dwfl_module_getelf(mod, &bias) != NULL;
 	Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
 	if (dw)
 		sm->status = SYM_DWARF;
@@ -170,6 +171,10 @@ static int collect_module(Dwfl_Module *mod, void **userdata, const char *name,
 		sm->status = SYM_SYMTAB;
 	const char *mainfile = NULL, *debugfile = NULL;
 	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, &debugfile);
+	/* A file libdwfl opened itself from the core's file notes has no
+	 * recorded name: it is the module's own (absolute) name. */
+	if (!mainfile && sm->has_elf && name && name[0] == '/')
+		mainfile = name;
 	sm->path = dup_or_null(mainfile);
 	sm->debug_file = dup_or_null(debugfile);
 	sm->has_cfi = dwfl_module_eh_cfi(mod, &bias) || dwfl_module_dwarf_cfi(mod, &bias);

@@ -62,12 +62,13 @@ enum sym_status {
 
 struct sym_module {
 	char *name;		/* as reported ("/usr/lib/x86_64-linux-gnu/libc.so.6", "[vdso: 123]") */
-	char *path;		/* main file actually used, or NULL */
+	char *path;		/* main file actually used, or NULL (none, or an image in memory) */
 	char *debug_file;	/* separate debug file used, or NULL */
 	char *build_id;		/* lowercase hex, or NULL */
 	uint64_t start, end;
 	enum sym_status status;
 	bool has_cfi;		/* .eh_frame or .debug_frame present */
+	bool has_elf;		/* its ELF image was found (a file, or the vDSO in the core) */
 };
 
 /*

@@ -469,6 +469,24 @@ uint64_t sym_find_symbol(struct sym_resolver *r, const char *name)
 	return fs.addr;
 }
 
+struct ck_error *sym_data_name(struct sym_resolver *r, uint64_t addr, char **ret)
+{
+	*ret = NULL;
+	Dwfl_Module *mod = dwfl_addrmodule(r->dwfl, addr);
+	GElf_Sym sym;
+	GElf_Off off = 0;
+	const char *name = mod ? dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL) : NULL;
+	(void)dwfl_errno();
+	if (!name || !*name || (off && off >= sym.st_size))
+		return NULL;
+	int n = off ? asprintf(ret, "%s+%llu", name, (unsigned long long)off) : asprintf(ret, "%s", name);
+	if (n < 0) {
+		*ret = NULL;
+		return &ck_enomem;
+	}
+	return NULL;
+}
+
 void sym_normalize_name(const char *name, char *buf, size_t cap)
 {
 	if (!cap)

@@ -110,6 +110,10 @@ struct ck_error *sym_modules(struct sym_resolver *r, const struct sym_module **r
 /* Address of a named ELF symbol in any module (e.g. "__abort_msg"); 0 if absent. */
 uint64_t sym_find_symbol(struct sym_resolver *r, const char *name);
 
+/* The name gdb gives a data address: "ledger" or "ledger+8" (decimal) when
+ * addr lies inside an ELF symbol's extent, else *ret = NULL (heap, stack). */
+struct ck_error *sym_data_name(struct sym_resolver *r, uint64_t addr, char **ret);
+
 /* Normalise a function name for comparisons and signatures: strip "@VERSION"/
  * "@@VERSION" and leading underscores.  Writes at most cap bytes (NUL included). */
 void sym_normalize_name(const char *name, char *buf, size_t cap);

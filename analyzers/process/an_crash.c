@@ -17,18 +17,14 @@ enum {
 	ABORT_MSG_MAX = 1024,
 };
 
-/* A frame's normalised names (function and inlines): "__GI_raise" and
- * "raise@GLIBC_2.2.5" both compare as "raise". */
+/* Compared normalised: "__GI_raise", "raise@GLIBC_2.2.5" and
+ * "raise.constprop.0" are all "raise". */
 static bool name_in(const char *fn, const char *const *names, size_t nn)
 {
 	char buf[128];
 	sym_normalize_name(fn, buf, sizeof(buf));
-	const char *b = buf;
-	if (strncmp(b, "GI_", 3) == 0)	/* glibc's internal aliases */
-		for (b += 3; *b == '_'; b++)
-			;
 	for (size_t k = 0; k < nn; k++)
-		if (strcmp(b, names[k]) == 0)
+		if (strcmp(buf, names[k]) == 0)
 			return true;
 	return false;
 }

@@ -146,9 +146,10 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 			fprintf(out, "DEADLOCK cycle %zu (%zu threads):\n", c + 1, cy->n);
 			for (size_t k = 0; k < cy->n; k++) {
 				const struct rpt_wait *w = &r->waits[cy->waits[k]];
-				fprintf(out, "  thread %lld -> %s 0x%llx -> held by thread %lld\n      waits at %s\n",
+				fprintf(out, "  thread %lld -> %s 0x%llx%s%s%s -> held by thread %lld\n      waits at %s\n",
 					(long long)r->threads[w->thread].tid, w->kind, (unsigned long long)w->object,
-					(long long)w->owner_tid, w->frame ? w->frame : "?");
+					w->object_name ? " <" : "", w->object_name ? w->object_name : "",
+					w->object_name ? ">" : "", (long long)w->owner_tid, w->frame ? w->frame : "?");
 			}
 		}
 		/* other waits, identical (state, frame) pairs merged unless --all-threads */

@@ -529,7 +529,11 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 					     (long long)w->owner_tid, d);
 			free(d);
 		} else if (strcmp(w->kind, "condvar") == 0) {
-			m = asprintf(&s, "waiting on condition variable (futex 0x%llx)", (unsigned long long)w->futex);
+			if (w->object == w->futex)
+				m = asprintf(&s, "waiting on condition variable (futex %s)", ob);
+			else
+				m = asprintf(&s, "waiting on condition variable (futex 0x%llx)",
+					     (unsigned long long)w->futex);
 		} else if (strcmp(w->kind, "rwlock") == 0 && w->owner_tid == 0) {
 			m = asprintf(&s, "blocked on rwlock %s held by readers", ob);
 		} else if (w->owner_tid > 0) {

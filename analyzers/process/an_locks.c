@@ -478,10 +478,11 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 	}
 
 	/* 3. objects named as gdb names them, per-thread state lines and findings */
-	for (size_t k = 0; k < r->nwaits; k++) {
+	struct sym_resolver *syms = t->ops->symbols ? t->ops->symbols(t) : NULL;
+	for (size_t k = 0; k < r->nwaits && syms; k++) {
 		struct rpt_wait *w = &r->waits[k];
 		if (w->object && strcmp(w->kind, "join") != 0 &&
-		    (err = sym_data_name(t->ops->symbols(t), w->object, &w->object_name)))
+		    (err = sym_data_name(syms, w->object, &w->object_name)))
 			goto out;
 	}
 	for (size_t c = 0; c < r->ncycles; c++) {

@@ -45,6 +45,22 @@ static struct ck_error *read_head(const char *path, uint8_t *head, size_t *len_r
 	return NULL;
 }
 
+struct ck_error *machine_probe(const char *path, const struct machine_format **fmt_ret)
+{
+	uint8_t head[FORMAT_PROBE_BYTES];
+	size_t len = 0;
+	struct ck_error *err = read_head(path, head, &len);
+	if (err)
+		return err;
+	*fmt_ret = NULL;
+	for (size_t i = 0; i < sizeof(machine_formats) / sizeof(machine_formats[0]); i++)
+		if (machine_formats[i] && machine_formats[i]->probe(path, head, len)) {
+			*fmt_ret = machine_formats[i];
+			break;
+		}
+	return NULL;
+}
+
 struct ck_error *machine_open(const char *path, const char *companion, struct machine *m,
 			      const struct machine_format **fmt_ret)
 {

@@ -36,6 +36,13 @@ extern const struct machine_format vmss_format;		/* vmss2core/cpt_format.c */
 extern const struct machine_format guestdump_format;	/* vmss2core/guestdump.c */
 extern const struct machine_format elfcore_format;	/* coredump/elfcore_read.c */
 
+/*
+ * The format that claims path (probe only, nothing opened), or *fmt_ret =
+ * NULL when none does; an error only when path cannot be read.  Callers that
+ * try several readers use it to report the error of the format a file is.
+ */
+struct ck_error *machine_probe(const char *path, const struct machine_format **fmt_ret);
+
 /* Probe path against every format and open it with the first that claims it. */
 struct ck_error *machine_open(const char *path, const char *companion, struct machine *m,
 			      const struct machine_format **fmt_ret);

@@ -171,6 +171,7 @@ static int collect_module(Dwfl_Module *mod, void **userdata, const char *name,
 			sprintf(sm->build_id + 2 * i, "%02x", bits[i]);
 	}
 	Dwarf_Addr bias;
+	sm->has_elf = dwfl_module_getelf(mod, &bias) != NULL;
 	Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
 	if (dw)
 		sm->status = SYM_DWARF;
@@ -178,6 +179,10 @@ static int collect_module(Dwfl_Module *mod, void **userdata, const char *name,
 		sm->status = SYM_SYMTAB;
 	const char *mainfile = NULL, *debugfile = NULL;
 	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, &debugfile);
+	/* A file libdwfl opened itself from the core's file notes has no
+	 * recorded name: it is the module's own (absolute) name. */
+	if (!mainfile && sm->has_elf && name && name[0] == '/')
+		mainfile = name;
 	sm->path = dup_or_null(mainfile);
 	sm->debug_file = dup_or_null(debugfile);
 	sm->has_cfi = dwfl_module_eh_cfi(mod, &bias) || dwfl_module_dwarf_cfi(mod, &bias);
@@ -530,6 +535,24 @@ uint64_t sym_find_symbol(struct sym_resolver *r, const char *name)
 	dwfl_getmodules(r->dwfl, find_sym_cb, &fs, 0);
 	(void)dwfl_errno();
 	return fs.addr;
+}
+
+struct ck_error *sym_data_name(struct sym_resolver *r, uint64_t addr, char **ret)
+{
+	*ret = NULL;
+	Dwfl_Module *mod = dwfl_addrmodule(r->dwfl, addr);
+	GElf_Sym sym;
+	GElf_Off off = 0;
+	const char *name = mod ? dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL) : NULL;
+	(void)dwfl_errno();
+	if (!name || !*name || (off && off >= sym.st_size))
+		return NULL;
+	int n = off ? asprintf(ret, "%s+%llu", name, (unsigned long long)off) : asprintf(ret, "%s", name);
+	if (n < 0) {
+		*ret = NULL;
+		return &ck_enomem;
+	}
+	return NULL;
 }
 
 void sym_normalize_name(const char *name, char *buf, size_t cap)

@@ -62,12 +62,13 @@ enum sym_status {
 
 struct sym_module {
 	char *name;		/* as reported ("/usr/lib/x86_64-linux-gnu/libc.so.6", "[vdso: 123]") */
-	char *path;		/* main file actually used, or NULL */
+	char *path;		/* main file actually used, or NULL (none, or an image in memory) */
 	char *debug_file;	/* separate debug file used, or NULL */
 	char *build_id;		/* lowercase hex, or NULL */
 	uint64_t start, end;
 	enum sym_status status;
 	bool has_cfi;		/* .eh_frame or .debug_frame present */
+	bool has_elf;		/* its ELF image was found (a file, or the vDSO in the core) */
 };
 
 /*
@@ -127,6 +128,10 @@ struct ck_error *sym_modules(struct sym_resolver *r, const struct sym_module **r
 
 /* Address of a named ELF symbol in any module (e.g. "__abort_msg"); 0 if absent. */
 uint64_t sym_find_symbol(struct sym_resolver *r, const char *name);
+
+/* The name gdb gives a data address: "ledger" or "ledger+8" (decimal) when
+ * addr lies inside an ELF symbol's extent, else *ret = NULL (heap, stack). */
+struct ck_error *sym_data_name(struct sym_resolver *r, uint64_t addr, char **ret);
 
 /* Normalise a function name for comparisons and signatures: strip "@VERSION"/
  * "@@VERSION" and leading underscores.  Writes at most cap bytes (NUL included). */

@@ -184,3 +184,39 @@ struct ck_error *cpt_info_print(FILE *out, const char *path, int tags)
 	cpt_destroy(f);
 	return NULL;
 }
+
+struct ck_error *cpt_info_machine_open(const char *path, const char *companion, struct machine *m,
+				       const struct machine_format **fmt_ret,
+				       struct ck_error **missing_ret)
+{
+	const struct machine_format *fmt = NULL;
+	struct ck_error *err = machine_probe(path, &fmt);
+	if (err)
+		return err;
+	if (fmt != &vmss_format) {
+		*missing_ret = NULL;
+		return machine_open(path, companion, m, fmt_ret);
+	}
+	struct cpt_file *f;
+	if ((err = cpt_create(path, &f)))
+		return err;
+	struct ck_error *missing = NULL;
+	struct cpt_memory mem;
+	if (!(err = cpt_meta_load(f, m)) && !(err = cpt_cpu_load(f, m))) {
+		if (!(err = cpt_memory_layout(f, companion, &mem))) {
+			err = cpt_memory_add_runs(&mem, m);
+			cpt_memory_fini(&mem);
+		} else if (err->kind == CK_ERR_INPUT && cpt_memory_missing(f, companion)) {
+			/* the .vmem is absent or unnamed: everything else is still worth showing */
+			missing = err;
+			err = NULL;
+		}
+	}
+	cpt_destroy(f);
+	if (err)
+		return err;
+	if (fmt_ret)
+		*fmt_ret = fmt;
+	*missing_ret = missing;
+	return NULL;
+}

@@ -44,6 +44,9 @@ struct cpt_memory {
 struct ck_error *cpt_memory_layout(const struct cpt_file *f, const char *companion,
 				   struct cpt_memory *ret);
 void cpt_memory_fini(struct cpt_memory *mem);
+/* 1 if guest RAM is not embedded and its memory file (companion, else the
+ * .vmem named after f->path) is absent or its name cannot be derived. */
+int cpt_memory_missing(const struct cpt_file *f, const char *companion);
 /* Register the blob file and one MEM_RUN_FILE run per region, then finish the runs. */
 struct ck_error *cpt_memory_add_runs(const struct cpt_memory *mem, struct machine *m);
 

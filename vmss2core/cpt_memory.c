@@ -40,6 +40,24 @@ static const struct cpt_tag *memory_tag(const struct cpt_file *f)
 	return t ? t : cpt_find_any(f, group_memory, "Memory");
 }
 
+int cpt_memory_missing(const struct cpt_file *f, const char *companion)
+{
+	const struct cpt_tag *t = memory_tag(f);
+	if (t && t->size > 0)
+		return 0;
+	char *vmem = NULL;
+	struct ck_error *err = companion ? NULL : vmem_name(f->path, &vmem);
+	if (err) {
+		int unnamed = err->kind == CK_ERR_INPUT;
+		ck_error_destroy(err);
+		return unnamed;
+	}
+	struct stat st;
+	int missing = stat(companion ? companion : vmem, &st) < 0;
+	free(vmem);
+	return missing;
+}
+
 static struct ck_error *read_region_tag(const struct cpt_file *f, const char *name, uint32_t i,
 					int optional, uint64_t *v, uint64_t *off)
 {

@@ -17,20 +17,65 @@ enum {
 	ABORT_MSG_MAX = 1024,
 };
 
-static bool frame_named(const struct rpt_thread *th, const char *const *names, size_t nn)
+/* Compared normalised: "__GI_raise", "raise@GLIBC_2.2.5" and
+ * "raise.constprop.0" are all "raise". */
+static bool name_in(const char *fn, const char *const *names, size_t nn)
 {
-	for (size_t f = 0; f < th->nframes && f < 16; f++) {
-		const struct rpt_frame *fr = &th->frames[f];
-		for (size_t i = 0; i <= fr->ninlines; i++) {
-			const char *fn = i < fr->ninlines ? fr->inlines[i].function : fr->function;
-			char buf[128];
-			sym_normalize_name(fn, buf, sizeof(buf));
-			for (size_t k = 0; k < nn; k++)
-				if (strcmp(buf, names[k]) == 0)
-					return true;
-		}
+	char buf[128];
+	sym_normalize_name(fn, buf, sizeof(buf));
+	for (size_t k = 0; k < nn; k++)
+		if (strcmp(buf, names[k]) == 0)
+			return true;
+	return false;
+}
+
+static bool frame_is(const struct rpt_frame *fr, const char *const *names, size_t nn)
+{
+	for (size_t i = 0; i <= fr->ninlines; i++) {
+		const char *fn = i < fr->ninlines ? fr->inlines[i].function : fr->function;
+		if (fn && name_in(fn, names, nn))
+			return true;
 	}
 	return false;
+}
+
+static bool frame_named(const struct rpt_thread *th, const char *const *names, size_t nn)
+{
+	for (size_t f = 0; f < th->nframes && f < 16; f++)
+		if (frame_is(&th->frames[f], names, nn))
+			return true;
+	return false;
+}
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const assert_names[] = { "assert_fail", "assert_fail_base", "assert_perror_fail",
+					    "libc_assert_fail", "malloc_assert" };
+static const char *const abort_names[] = { "abort" };
+/* libc's way from abort()/assert() to the signal; the report names the caller
+ * above it (matched by name, so a static executable's copies count too). */
+static const char *const plumbing_names[] = {
+	"pthread_kill_implementation", "pthread_kill_internal", "pthread_kill", "raise", "gsignal",
+	"abort", "assert_fail", "assert_fail_base", "assert_perror_fail", "libc_assert_fail",
+	"malloc_assert", "libc_message", "libc_message_impl", "libc_fatal", "malloc_printerr",
+	"fortify_fail", "chk_fail", "stack_chk_fail", "tgkill", "kill",
+};
+
+/* Innermost frame that is neither abort/assert plumbing nor inside libc/ld.so:
+ * where the program was.  Malloc'd. */
+static char *crash_site(const struct rpt_thread *th)
+{
+	if (!th->nframes)
+		return strdup("an unknown function");
+	size_t f = 0;
+	while (f + 1 < th->nframes && f < 16 && frame_is(&th->frames[f], plumbing_names, NELEM(plumbing_names)))
+		f++;
+	for (; f + 1 < th->nframes; f++) {
+		const char *m = th->frames[f].module;
+		if (!(m && (strncmp(m, "libc.so", 7) == 0 || strncmp(m, "ld-linux", 8) == 0)))
+			break;
+	}
+	return rpt_frame_describe(&th->frames[f]);
 }
 
 /* Recursion depth: the most frequent PC among the frames, for overflow hints. */
@@ -223,35 +268,35 @@ static struct ck_error *crash_run(struct target *t, const struct analyzer_option
 	c->regs[c->nregs++] = (struct rpt_reg){ "rflags", tt->regs.rflags };
 	c->regs[c->nregs++] = (struct rpt_reg){ "fs_base", tt->regs.seg_base[X86_FS] };
 
-	if (th->nframes) {
-		struct ck_error *err = disassemble(t, &th->frames[0], opt, c);
-		if (err)
-			return err;
-	}
-
-	int sig = r->process.signo ? r->process.signo : tt->signo;
-	uint64_t addr = r->process.si_addr;
+	const struct rpt_process *rp = &r->process;
+	int sig = rp->signo ? rp->signo : tt->signo;
+	uint64_t addr = rp->si_addr;
 	uint64_t rsp = tt->regs.gpr[X86_RSP];
-	char *where = th->nframes ? NULL : strdup("an unknown function");
-	/* the first frame outside libc tells where in the program it happened */
-	for (size_t f = 0; f < th->nframes && !where; f++) {
-		const char *m = th->frames[f].module;
-		bool sys = m && (strncmp(m, "libc.so", 7) == 0 || strncmp(m, "ld-linux", 8) == 0);
-		if (!sys || f + 1 == th->nframes)
-			where = rpt_frame_describe(&th->frames[f]);
-	}
+	/* si_code <= 0: a process sent the signal (kill, tgkill, sigqueue); > 0: the CPU or kernel raised it */
+	bool sent = rp->has_code && rp->si_code <= 0;
+	bool from_outside = sent && rp->sender_pid > 0 && rp->sender_pid != rp->pid;
+	char *where = crash_site(th);
 	if (!where)
 		return &ck_enomem;
+	const char *sn = signal_name(sig);
+	char sigbuf[32];
+	if (!sn) {
+		snprintf(sigbuf, sizeof(sigbuf), "signal %d", sig);
+		sn = sigbuf;
+	}
 	int n = 0;
-	static const char *const assert_names[] = { "assert_fail", "assert_fail_base", "assert_perror_fail",
-						    "libc_assert_fail", "malloc_assert" };
-	if (sig == LSIG_SEGV || sig == LSIG_BUS) {
-		bool accerr = r->process.has_code && r->process.si_code == 2;
-		if (r->process.has_addr && addr < NULL_PAGE_LIMIT) {
+	if (from_outside) {
+		/* kill -ABRT from a watchdog is not abort(): say who sent it */
+		c->kind = "signal";
+		n = asprintf(&c->reason, "killed by %s sent by pid %lld, while in %s", sn,
+			     (long long)rp->sender_pid, where);
+	} else if (sig == LSIG_SEGV || sig == LSIG_BUS) {
+		bool accerr = rp->has_code && rp->si_code == 2;
+		if (rp->has_addr && addr < NULL_PAGE_LIMIT) {
 			c->kind = "null-deref";
 			n = asprintf(&c->reason, "NULL pointer dereference (address 0x%llx) in %s",
 				     (unsigned long long)addr, where);
-		} else if (r->process.has_addr &&
+		} else if (rp->has_addr &&
 			   ((addr < rsp && rsp - addr <= STACK_SLACK) || (addr >= rsp && addr - rsp < 4096) ||
 			    max_repeat(th) > 64)) {
 			c->kind = "stack-overflow";
@@ -266,40 +311,45 @@ static struct ck_error *crash_run(struct target *t, const struct analyzer_option
 				     accerr ? "access to protected memory" : "access to unmapped memory",
 				     (unsigned long long)addr, where);
 		}
-	} else if (sig == LSIG_ABRT) {
+	} else if (sig == LSIG_ABRT && frame_named(th, assert_names, NELEM(assert_names))) {
+		/* the message is shown once, on its own (rpt_crash.assertion) */
 		c->assertion = abort_message(t);
-		if (frame_named(th, assert_names, sizeof(assert_names) / sizeof(assert_names[0]))) {
-			c->kind = "assert";
-			n = asprintf(&c->reason, "assertion failed in %s%s%s", where,
-				     c->assertion ? ": " : "", c->assertion ? c->assertion : "");
-		} else {
-			c->kind = "abort";
-			n = asprintf(&c->reason, "abort() called from %s%s%s", where,
-				     c->assertion ? ": " : "", c->assertion ? c->assertion : "");
-		}
+		c->kind = "assert";
+		n = asprintf(&c->reason, "assertion failed in %s", where);
+	} else if (sig == LSIG_ABRT && frame_named(th, abort_names, NELEM(abort_names))) {
+		c->assertion = abort_message(t);
+		c->kind = "abort";
+		n = asprintf(&c->reason, "abort() called from %s", where);
 	} else if (sig == LSIG_FPE) {
 		c->kind = "arithmetic";
 		n = asprintf(&c->reason, "arithmetic exception (%s) in %s",
-			     r->process.has_code && r->process.si_code == 1 ? "integer divide by zero" : "FPE", where);
+			     rp->has_code && rp->si_code == 1 ? "integer divide by zero" : "FPE", where);
 	} else if (sig == LSIG_ILL) {
 		c->kind = "illegal-instruction";
 		n = asprintf(&c->reason, "illegal instruction in %s", where);
 	} else {
+		/* also SIGABRT without abort()/assert in the stack: raise() or kill() by the process itself */
 		c->kind = "signal";
-		const char *sn = signal_name(sig);
-		n = asprintf(&c->reason, "killed by %s%s%d%s in %s", sn ? sn : "signal", sn ? " (" : " ", sig,
-			     sn ? ")" : "", where);
+		n = asprintf(&c->reason, "killed by %s (%d)%s in %s", sn, sig,
+			     sent && rp->sender_pid > 0 ? ", sent by the process itself," : "", where);
 	}
 	free(where);
 	if (n < 0) {
 		c->reason = NULL;
 		return &ck_enomem;
 	}
-	const char *sn = signal_name(sig);
-	if (!report_add_finding(r, "crash", "thread %lld crashed: %s%s%s", (long long)th->tid, c->reason,
-				sn ? " - " : "", sn ? sn : ""))
-		return &ck_enomem;
-	return NULL;
+	/* A window around a syscall in pthread_kill or pause says nothing: only
+	 * an instruction that faulted (or an unknown cause) gets one. */
+	bool faulted = !sent && strcmp(c->kind, "abort") != 0 && strcmp(c->kind, "assert") != 0;
+	if (th->nframes && faulted) {
+		struct ck_error *err = disassemble(t, &th->frames[0], opt, c);
+		if (err)
+			return err;
+	}
+	struct rpt_finding *fd = from_outside
+		? report_add_finding(r, "crash", "thread %lld %s", (long long)th->tid, c->reason)
+		: report_add_finding(r, "crash", "thread %lld crashed: %s - %s", (long long)th->tid, c->reason, sn);
+	return fd ? NULL : &ck_enomem;
 }
 
 const struct analyzer analyzer_crash = {

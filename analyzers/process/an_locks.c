@@ -161,6 +161,16 @@ static char *wait_frame(const struct rpt_thread *th, size_t at, const char *call
 	return n < 0 ? NULL : s;
 }
 
+enum { OBJ_LABEL = 192 };
+
+/* "0x55d0c0a3a0c0 <ledger>" as gdb prints a data address, or just the address. */
+static const char *obj_label(const struct rpt_wait *w, char buf[OBJ_LABEL])
+{
+	snprintf(buf, OBJ_LABEL, "0x%llx%s%s%s", (unsigned long long)w->object, w->object_name ? " <" : "",
+		 w->object_name ? w->object_name : "", w->object_name ? ">" : "");
+	return buf;
+}
+
 /* What a thread is doing, for "held by T (which is ...)". */
 static char *doing(const struct report *r, size_t ti, const long *wait_of)
 {
@@ -169,11 +179,12 @@ static char *doing(const struct report *r, size_t ti, const long *wait_of)
 	int n;
 	if (wait_of[ti] >= 0) {
 		const struct rpt_wait *w = &r->waits[wait_of[ti]];
+		char ob[OBJ_LABEL];
 		if (w->owner_tid > 0)
-			n = asprintf(&s, "itself blocked on %s 0x%llx held by thread %lld", w->kind,
-				     (unsigned long long)w->object, (long long)w->owner_tid);
+			n = asprintf(&s, "itself blocked on %s %s held by thread %lld", w->kind, obj_label(w, ob),
+				     (long long)w->owner_tid);
 		else
-			n = asprintf(&s, "itself waiting on %s 0x%llx", w->kind, (unsigned long long)w->object);
+			n = asprintf(&s, "itself waiting on %s %s", w->kind, obj_label(w, ob));
 		return n < 0 ? NULL : s;
 	}
 	if (!th->nframes)
@@ -466,7 +477,14 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 		}
 	}
 
-	/* 3. per-thread state lines and findings */
+	/* 3. objects named as gdb names them, per-thread state lines and findings */
+	struct sym_resolver *syms = t->ops->symbols ? t->ops->symbols(t) : NULL;
+	for (size_t k = 0; k < r->nwaits && syms; k++) {
+		struct rpt_wait *w = &r->waits[k];
+		if (w->object && strcmp(w->kind, "join") != 0 &&
+		    (err = sym_data_name(syms, w->object, &w->object_name)))
+			goto out;
+	}
 	for (size_t c = 0; c < r->ncycles; c++) {
 		const struct rpt_cycle *cy = &r->cycles[c];
 		size_t cap = 256 * cy->n + 64, len = 0;
@@ -478,9 +496,10 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 		len += (size_t)snprintf(s, cap, cy->n == 1 ? "a thread waits for itself:" : "%zu threads in a cycle:", cy->n);
 		for (size_t k = 0; k < cy->n && len < cap; k++) {
 			const struct rpt_wait *w = &r->waits[cy->waits[k]];
-			len += (size_t)snprintf(s + len, cap - len, "%s thread %lld waits for %s 0x%llx held by thread %lld (at %s)",
+			char ob[OBJ_LABEL];
+			len += (size_t)snprintf(s + len, cap - len, "%s thread %lld waits for %s %s held by thread %lld (at %s)",
 						k ? ";" : "", (long long)r->threads[w->thread].tid, w->kind,
-						(unsigned long long)w->object, (long long)w->owner_tid, w->frame);
+						obj_label(w, ob), (long long)w->owner_tid, w->frame);
 		}
 		bool ok = report_add_finding(r, "deadlock", "%s", s) != NULL;
 		free(s);
@@ -492,11 +511,12 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 	for (size_t k = 0; k < r->nwaits; k++) {
 		struct rpt_wait *w = &r->waits[k];
 		struct rpt_thread *th = &r->threads[w->thread];
-		char *s = NULL;
+		char *s = NULL, ob[OBJ_LABEL];
 		int m;
+		obj_label(w, ob);
 		if (w->in_cycle) {
-			m = asprintf(&s, "DEADLOCKED: waits for %s 0x%llx held by thread %lld", w->kind,
-				     (unsigned long long)w->object, (long long)w->owner_tid);
+			m = asprintf(&s, "DEADLOCKED: waits for %s %s held by thread %lld", w->kind, ob,
+				     (long long)w->owner_tid);
 		} else if (w->owner >= 0) {
 			char *d = doing(r, (size_t)w->owner, wait_of);
 			if (!d) {
@@ -506,18 +526,22 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 			if (strcmp(w->kind, "join") == 0)
 				m = asprintf(&s, "joining thread %lld (which is %s)", (long long)w->owner_tid, d);
 			else
-				m = asprintf(&s, "blocked on %s 0x%llx held by thread %lld (which is %s)", w->kind,
-					     (unsigned long long)w->object, (long long)w->owner_tid, d);
+				m = asprintf(&s, "blocked on %s %s held by thread %lld (which is %s)", w->kind, ob,
+					     (long long)w->owner_tid, d);
 			free(d);
 		} else if (strcmp(w->kind, "condvar") == 0) {
-			m = asprintf(&s, "waiting on condition variable (futex 0x%llx)", (unsigned long long)w->futex);
+			if (w->object == w->futex)
+				m = asprintf(&s, "waiting on condition variable (futex %s)", ob);
+			else
+				m = asprintf(&s, "waiting on condition variable (futex 0x%llx)",
+					     (unsigned long long)w->futex);
 		} else if (strcmp(w->kind, "rwlock") == 0 && w->owner_tid == 0) {
-			m = asprintf(&s, "blocked on rwlock 0x%llx held by readers", (unsigned long long)w->object);
+			m = asprintf(&s, "blocked on rwlock %s held by readers", ob);
 		} else if (w->owner_tid > 0) {
-			m = asprintf(&s, "blocked on %s 0x%llx held by thread %lld, which is not in the core",
-				     w->kind, (unsigned long long)w->object, (long long)w->owner_tid);
+			m = asprintf(&s, "blocked on %s %s held by thread %lld, which is not in the core",
+				     w->kind, ob, (long long)w->owner_tid);
 		} else {
-			m = asprintf(&s, "waiting on %s 0x%llx", w->kind, (unsigned long long)w->object);
+			m = asprintf(&s, "waiting on %s %s", w->kind, ob);
 		}
 		if (m < 0 || (err = add_state(th, s)))
 			goto out;
@@ -535,9 +559,10 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 				first &= j >= k;
 				count++;
 			}
-		if (first && !report_add_finding(r, "blocked", "%zu thread%s blocked on rwlock 0x%llx held by readers "
+		char ob[OBJ_LABEL];
+		if (first && !report_add_finding(r, "blocked", "%zu thread%s blocked on rwlock %s held by readers "
 						 "(glibc does not record which)", count, count == 1 ? "" : "s",
-						 (unsigned long long)w->object)) {
+						 obj_label(w, ob))) {
 			err = &ck_enomem;
 			goto out;
 		}
@@ -564,8 +589,9 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 			err = &ck_enomem;
 			goto out;
 		}
-		bool ok = report_add_finding(r, "blocked", "%zu thread%s blocked on %s 0x%llx held by thread %lld (which is %s)",
-					     count, count == 1 ? "" : "s", w->kind, (unsigned long long)w->object,
+		char ob[OBJ_LABEL];
+		bool ok = report_add_finding(r, "blocked", "%zu thread%s blocked on %s %s held by thread %lld (which is %s)",
+					     count, count == 1 ? "" : "s", w->kind, obj_label(w, ob),
 					     (long long)w->owner_tid, d) != NULL;
 		free(d);
 		if (!ok) {

@@ -60,6 +60,14 @@ static struct ck_error *process_run(struct target *t, const struct analyzer_opti
 		    (mods[i].debug_file && !m->debug_file) || (mods[i].build_id && !m->build_id))
 			return &ck_enomem;
 	}
+	/* what the target could not find: the reason for every `??` frame */
+	const char *const *warns = NULL;
+	size_t nw = 0;
+	if (t->ops->warnings && (err = t->ops->warnings(t, &warns, &nw)))
+		return err;
+	for (size_t i = 0; i < nw; i++)
+		if ((err = report_warn(r, "%s", warns[i])))
+			return err;
 	return NULL;
 }
 

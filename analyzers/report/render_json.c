@@ -183,6 +183,7 @@ struct ck_error *render_json(FILE *out, const struct report *r, const struct ren
 			jkey(out, "kind", &g); jstr(out, w->kind);
 			jkey(out, "futex", &g); jaddr(out, w->futex);
 			jkey(out, "object", &g); jaddr(out, w->object);
+			jkey(out, "object_name", &g); jstr(out, w->object_name);
 			jkey(out, "owner_tid", &g);
 			if (w->owner_tid > 0) fprintf(out, "%lld", (long long)w->owner_tid); else fputs("null", out);
 			jkey(out, "owner_in_core", &g); fputs(w->owner >= 0 ? "true" : "false", out);

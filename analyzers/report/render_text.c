@@ -132,7 +132,9 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 		for (size_t i = 0; i < c->ndisasm; i++)
 			fprintf(out, "%s 0x%016llx  %-24s %s\n", c->disasm[i].is_pc ? "=>" : "  ",
 				(unsigned long long)c->disasm[i].addr, c->disasm[i].bytes, c->disasm[i].text);
-		for (size_t i = 0; i < c->nregs; i++)
+		/* abort()/assert: the registers are libc's pthread_kill's, not the caller's (JSON keeps them) */
+		bool libc_regs = c->kind && (strcmp(c->kind, "abort") == 0 || strcmp(c->kind, "assert") == 0);
+		for (size_t i = 0; i < c->nregs && !libc_regs; i++)
 			fprintf(out, "%-7s 0x%016llx%s", c->regs[i].name, (unsigned long long)c->regs[i].value,
 				(i % 3 == 2 || i + 1 == c->nregs) ? "\n" : "   ");
 	}
@@ -144,9 +146,10 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 			fprintf(out, "DEADLOCK cycle %zu (%zu threads):\n", c + 1, cy->n);
 			for (size_t k = 0; k < cy->n; k++) {
 				const struct rpt_wait *w = &r->waits[cy->waits[k]];
-				fprintf(out, "  thread %lld -> %s 0x%llx -> held by thread %lld\n      waits at %s\n",
+				fprintf(out, "  thread %lld -> %s 0x%llx%s%s%s -> held by thread %lld\n      waits at %s\n",
 					(long long)r->threads[w->thread].tid, w->kind, (unsigned long long)w->object,
-					(long long)w->owner_tid, w->frame ? w->frame : "?");
+					w->object_name ? " <" : "", w->object_name ? w->object_name : "",
+					w->object_name ? ">" : "", (long long)w->owner_tid, w->frame ? w->frame : "?");
 			}
 		}
 		/* other waits, identical (state, frame) pairs merged unless --all-threads */

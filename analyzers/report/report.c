@@ -58,8 +58,10 @@ void report_deinit(struct report *r)
 	}
 	free(r->crash.disasm);
 	free(r->crash.regs);
-	for (size_t i = 0; i < r->nwaits; i++)
+	for (size_t i = 0; i < r->nwaits; i++) {
 		free(r->waits[i].frame);
+		free(r->waits[i].object_name);
+	}
 	free(r->waits);
 	for (size_t i = 0; i < r->ncycles; i++)
 		free(r->cycles[i].waits);

@@ -118,6 +118,7 @@ struct rpt_wait {
 	const char *kind;		/* "mutex", "rwlock", "join", "condvar", "futex" (static) */
 	uint64_t futex;			/* futex word the thread sleeps on */
 	uint64_t object;		/* the lock / thread descriptor address */
+	char *object_name;		/* its symbol as gdb shows it ("ledger", "ledger+8"), NULL if none */
 	long owner;			/* index of the owner (holder / joined thread), -1 unknown */
 	int64_t owner_tid;		/* TID read from the object, 0 none, -1 unknown */
 	char *frame;			/* "pthread_mutex_lock (lock.c:12)" where it waits */

@@ -92,6 +92,10 @@ struct target_ops {
 	/* May be NULL (kernel images): process facts. */
 	const struct target_process *(*process)(struct target *t);
 	void (*destroy)(struct target *t);
+	/* May be NULL: what the target could not find, one line each (a module
+	 * without a file or symbols, a --sysroot or --debug-dir that provided
+	 * nothing).  *list is borrowed; n may be 0. */
+	struct ck_error *(*warnings)(struct target *t, const char *const **list, size_t *n);
 };
 
 struct target {

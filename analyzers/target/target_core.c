@@ -12,6 +12,7 @@
  * pread(), so unwinding stays linear.
  */
 #include "target.h"
+#include "target_warn.h"
 #include "report.h"
 
 #include <errno.h>
@@ -76,6 +77,9 @@ struct core_target {
 	struct sym_config symcfg;
 	Dwfl *dwfl;
 	struct sym_resolver *syms;
+	char *debug_dir;		/* --debug-dir, for the warnings */
+	size_t sysroot_files, sysroot_found;
+	struct target_warnings warns;
 };
 
 #define CT(t) ((struct core_target *)(t))
@@ -404,6 +408,8 @@ static void core_destroy(struct target *t)
 	struct core_target *c = CT(t);
 	if (!c)
 		return;
+	target_warnings_fini(&c->warns);
+	free(c->debug_dir);
 	sym_resolver_destroy(c->syms);
 	if (c->dwfl)
 		dwfl_end(c->dwfl);
@@ -425,6 +431,25 @@ static void core_destroy(struct target *t)
 	free(c);
 }
 
+static struct ck_error *core_warnings(struct target *t, const char *const **list, size_t *n)
+{
+	struct core_target *c = CT(t);
+	if (!c->warns.done) {
+		struct sym_options so = { c->debug_dir, c->symcfg.sysroot };
+		struct target_warnings w = { 0 };
+		struct ck_error *err = target_warnings_build(&w, c->syms, &so, c->sysroot_files, c->sysroot_found);
+		if (err) {
+			target_warnings_fini(&w);
+			return err;
+		}
+		c->warns = w;
+		c->warns.done = true;
+	}
+	*list = (const char *const *)c->warns.lines;
+	*n = c->warns.n;
+	return NULL;
+}
+
 static const struct target_ops core_ops = {
 	.name = "process core",
 	.kind = TARGET_PROCESS_CORE,
@@ -435,6 +460,7 @@ static const struct target_ops core_ops = {
 	.symbols = core_symbols,
 	.process = core_process,
 	.destroy = core_destroy,
+	.warnings = core_warnings,
 };
 
 /* ---- opening ---- */
@@ -746,10 +772,29 @@ static struct ck_error *report_sysroot(struct core_target *c, const char *sysroo
 			elf_end(e);
 		if (fd >= 0)
 			close(fd);
+		c->sysroot_files++;
+		c->sysroot_found += fd >= 0;
+		unsigned char magic[4];
+		struct ck_error *rerr = NULL;
 		if (ok && !dwfl_report_elf(c->dwfl, f->path, file, -1,
-					   eh.e_type == ET_DYN ? f->start - first : 0, false))
+					   eh.e_type == ET_DYN ? f->start - first : 0, false)) {
 			(void)dwfl_errno();	/* unreadable or overlapping: leave it out */
+		} else if (fd < 0 && !(rerr = core_read(&c->base, f->start, magic, 4)) &&
+			   memcmp(magic, ELFMAG, 4) == 0) {
+			/* an ELF file (its header is in the core) missing from the
+			 * sysroot: a module without a file, so its frames still name
+			 * it and the report warns about it */
+			uint64_t end = f->end;
+			for (size_t j = i + 1; j < c->nfiles; j++)
+				if (strcmp(c->files[j].path, f->path) == 0 && c->files[j].end > end)
+					end = c->files[j].end;
+			if (!dwfl_report_module(c->dwfl, f->path, f->start, end))
+				(void)dwfl_errno();	/* overlapping: leave it out */
+		}
 		free(file);
+		if (rerr && rerr->kind == CK_ERR_SYSTEM)
+			return rerr;
+		ck_error_destroy(rerr);
 	}
 	return NULL;
 }
@@ -792,6 +837,10 @@ struct ck_error *target_core_open(const char *path, const struct target_core_opt
 		goto fail;
 	if ((err = sym_config_init(&c->symcfg, opt ? &opt->sym : NULL)))
 		goto fail;
+	if (opt && opt->sym.debug_dir && !(c->debug_dir = strdup(opt->sym.debug_dir))) {
+		err = &ck_enomem;
+		goto fail;
+	}
 	c->dwfl = dwfl_begin(&c->symcfg.callbacks);
 	if (!c->dwfl) {
 		err = sym_dwfl_error(CK_ERR_SYSTEM, "dwfl_begin");

@@ -139,7 +139,7 @@ struct ck_error *target_machine_open(const char *path, const struct target_core_
 	mt->base.path = mt->path;
 	machine_init(&mt->m);
 	mt->m_open = true;
-	if ((err = machine_open(path, NULL, &mt->m, NULL)))
+	if ((err = machine_open(path, opt ? opt->companion : NULL, &mt->m, NULL)))
 		goto fail;
 	if (!mt->m.ncpus) {
 		err = ck_error_create(CK_ERR_INPUT, "%s: no vCPU state in the image", path);

@@ -3,15 +3,19 @@
  *
  * An ELF core with an NT_PRPSINFO note and no VMCOREINFO note is a process
  * core; any other ELF core (a kernel vmcore, a QEMU dump) and every input a
- * machine format claims (.vmss, debug.guest) is a machine image.  Anything
- * else goes to the process-core reader, whose error says what is wrong.
+ * machine format claims (.vmss, debug.guest) is a machine image.  A file
+ * that fails to open gets the error of the reader whose format it is; only a
+ * file no reader claims gets the generic message.
  */
 #include "target.h"
 
 #include <fcntl.h>
 #include <gelf.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "format.h"
 
 enum { KIND_UNKNOWN, KIND_PROCESS, KIND_MACHINE };
 
@@ -61,18 +65,29 @@ struct ck_error *target_open(const char *path, const struct target_core_options 
 		kind = elf_core_kind(fd);
 		close(fd);
 	}
-	if (kind == KIND_UNKNOWN) {
-		/* not an ELF core: a machine format may claim it */
-		struct target *t = NULL;
-		struct ck_error *err = target_machine_open(path, opt, &t);
-		if (!err) {
-			*ret = t;
-			return NULL;
-		}
-		ck_error_destroy(err);
-		return target_core_open(path, opt, ret);
-	}
 	if (kind == KIND_MACHINE)
 		return target_machine_open(path, opt, ret);
-	return target_core_open(path, opt, ret);
+	if (kind == KIND_PROCESS)
+		return target_core_open(path, opt, ret);
+	/*
+	 * Not an ELF core: the error must come from the format the file is
+	 * (a truncated .vmss gets the checkpoint reader's offset, a missing
+	 * .vmem is named), so ask which format claims it before opening.
+	 */
+	const struct machine_format *fmt = NULL;
+	struct ck_error *err = machine_probe(path, &fmt);
+	if (err)
+		return err;
+	if (fmt)
+		return target_machine_open(path, opt, ret);
+	unsigned char magic[4];
+	bool elf = false;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		elf = pread(fd, magic, 4, 0) == 4 && memcmp(magic, ELFMAG, 4) == 0;
+		close(fd);
+	}
+	if (elf)	/* an ELF file that is no core: the ELF reader says what it is */
+		return target_core_open(path, opt, ret);
+	return ck_error_create(CK_ERR_INPUT, "%s: not a process core, ELF vmcore, VMware checkpoint "
+			       "(.vmss/.vmsn) or debug.guest file", path);
 }

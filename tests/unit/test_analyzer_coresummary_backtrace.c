@@ -248,6 +248,37 @@ static void test_crash(struct unit *u)
 	report_deinit(&r);
 	teardown(&f);
 	UNIT_END(u);
+
+	UNIT_BEGIN(u, "crash SIGABRT sent by another process is not abort()");
+	setup(&f);
+	thread(&f, 24, pcs, 3);
+	const char *const n4[] = { "__libc_pause", "wait_for_work", "main" };
+	f.proc.si_pid = 555;	/* SI_USER from pid 555; the process is pid 100 */
+	CHECK(u, crash_case(&f, &r, 6, 0, 0, n4, 3) == NULL);
+	CHECK(u, r.crash.present && strcmp(r.crash.kind, "signal") == 0 &&
+		 strstr(r.crash.reason, "killed by SIGABRT sent by pid 555") && !strstr(r.crash.reason, "abort"));
+	CHECK(u, r.crash.ndisasm == 0 && !r.crash.instruction);
+	CHECK(u, r.nfindings == 1 && strcmp(r.findings[0].kind, "crash") == 0);
+	report_deinit(&r);
+	/* tgkill from another process, even with abort() in the stack: still sent from outside */
+	const char *const n5[] = { "__pthread_kill_implementation", "abort", "main" };
+	CHECK(u, crash_case(&f, &r, 6, -6, 0, n5, 3) == NULL);
+	CHECK(u, r.crash.present && strcmp(r.crash.kind, "signal") == 0 && strstr(r.crash.reason, "pid 555"));
+	report_deinit(&r);
+	/* raised by the process itself without abort(): a signal, not abort() */
+	f.proc.si_pid = 100;
+	CHECK(u, crash_case(&f, &r, 6, -6, 0, n4, 3) == NULL);
+	CHECK(u, r.crash.present && strcmp(r.crash.kind, "signal") == 0 &&
+		 strstr(r.crash.reason, "sent by the process itself"));
+	report_deinit(&r);
+	/* static executable: abort and raise are named but no module is libc */
+	const char *const n6[] = { "raise", "abort.cold", "give_up" };
+	CHECK(u, crash_case(&f, &r, 6, -6, 0, n6, 3) == NULL);
+	CHECK(u, r.crash.present && strcmp(r.crash.kind, "abort") == 0 && strstr(r.crash.reason, "give_up") &&
+		 r.crash.ndisasm == 0);
+	report_deinit(&r);
+	teardown(&f);
+	UNIT_END(u);
 }
 
 int main(void)

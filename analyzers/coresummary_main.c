@@ -261,13 +261,6 @@ int main(int argc, char **argv)
 	report_init(&r);
 	r.input = path;
 	r.target_kind = t->ops->kind == TARGET_KERNEL_IMAGE ? "kernel-image" : "process-core";
-	if (t->ops->kind == TARGET_KERNEL_IMAGE &&
-	    (err = report_warn(&r, "machine image: only vCPU registers and context frames are analysed; "
-			       "kernel symbols, unwinding and lock analysis are not implemented yet"))) {
-		report_deinit(&r);
-		target_destroy(t);
-		return fail(err);
-	}
 	err = analyzers_run(t, &aopt, disable, &r);
 	if (!err && dot_stdout)
 		err = render_dot(stdout, &r);

@@ -57,6 +57,10 @@ void machine_info_print(FILE *out, const struct machine *m, const struct machine
 	for (size_t i = 0; i < m->ncpus; i++)
 		print_regs(out, i, &m->cpus[i]);
 	fprintf(out, "Guest kernel:\n");
+	if (!m->nruns) {
+		fprintf(out, "  unknown (no guest memory to look in)\n");
+		return;
+	}
 	if (!k || !k->found) {
 		fprintf(out, "  no Linux kernel found (no valid VMCOREINFO in RAM)\n");
 		return;

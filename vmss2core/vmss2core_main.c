@@ -215,8 +215,16 @@ static int run(const struct options *o)
 			goto out;
 		}
 	}
-	err = machine_open(o->input, o->companion, &m, &fmt);
-	if (!err && o->info)
+	struct ck_error *missing = NULL;
+	err = o->info ? cpt_info_machine_open(o->input, o->companion, &m, &fmt, &missing)
+		      : machine_open(o->input, o->companion, &m, &fmt);
+	if (missing) {
+		/* --info shows what the checkpoint has even when its RAM file is gone. */
+		fprintf(stderr, "vmss2core: warning: %s; showing the checkpoint without guest memory\n",
+			missing->msg);
+		ck_error_destroy(missing);
+	}
+	if (!err && o->info && m.nruns)
 		err = linux_kernel_detect(&m, &k);
 	if (err) {
 		status = fail(err);

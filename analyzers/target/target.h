@@ -37,6 +37,24 @@ enum frame_trust {
 	TRUST_CONTEXT,		/* frame 0: registers from the core */
 	TRUST_CFI,		/* unwound with CFI covering the caller's PC */
 	TRUST_FRAME_POINTER,	/* unwound by the frame-pointer fallback */
+	TRUST_ORC,		/* unwound with the kernel's ORC tables (or its saved switch frame) */
+};
+
+/* Kernel images: what the kernel records of a task (kernel_tasks.h reads it). */
+struct target_task {
+	uint64_t addr;			/* struct task_struct: unique, unlike pid 0 */
+	int64_t tgid;
+	char state;			/* as ps prints it: R S D T t X Z P I */
+	int cpu;			/* last (or current) CPU */
+	bool on_cpu;			/* running on vCPU `cpu` at the snapshot */
+	bool idle;			/* a CPU's idle task */
+	bool kthread;			/* PF_KTHREAD */
+	int64_t since_ran_ns;		/* -1 unknown, 0 running */
+	uint64_t last_switch_time;	/* jiffies, 0 unknown */
+	uint64_t nvcsw, nivcsw;
+	/* Set by the unwinder when the stack ends at a user-mode entry (syscall, fault). */
+	bool has_user_regs;
+	struct x86_regs user_regs;
 };
 
 struct target_thread {
@@ -46,6 +64,7 @@ struct target_thread {
 	int signo;			/* current signal (pr_cursig), 0 none */
 	const char *name;		/* NULL if unknown */
 	bool crashed;			/* the thread that took the fatal signal */
+	const struct target_task *task;	/* kernel images: the task; NULL for process threads, bare vCPUs */
 };
 
 /* Callee-saved registers the unwinder recovered for a frame. */

@@ -898,6 +898,7 @@ const char *frame_trust_name(enum frame_trust t)
 	case TRUST_CONTEXT: return "context";
 	case TRUST_CFI: return "cfi";
 	case TRUST_FRAME_POINTER: return "frame-pointer";
+	case TRUST_ORC: return "orc";
 	default: return "none";
 	}
 }

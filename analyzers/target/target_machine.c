@@ -12,10 +12,13 @@
  */
 #include "target.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "format.h"
+#include "linux_kernel.h"
+#include "target_kernel.h"
 #include "x86_paging.h"
 
 enum { CR0_PG = 1u << 31, CR4_LA57 = 1u << 12 };
@@ -23,6 +26,7 @@ enum { CR0_PG = 1u << 31, CR4_LA57 = 1u << 12 };
 struct machine_target {
 	struct target base;
 	char *path;
+	char *why_no_kernel;		/* the one warning of this target */
 	struct machine m;
 	bool m_open;
 	struct target_thread *threads;
@@ -96,11 +100,20 @@ static struct sym_resolver *mt_symbols(struct target *t)
 	return MT(t)->syms;
 }
 
+static struct ck_error *mt_warnings(struct target *t, const char *const **list, size_t *n)
+{
+	struct machine_target *mt = MT(t);
+	*list = (const char *const *)&mt->why_no_kernel;
+	*n = mt->why_no_kernel ? 1 : 0;
+	return NULL;
+}
+
 static void mt_destroy(struct target *t)
 {
 	struct machine_target *mt = MT(t);
 	if (!mt)
 		return;
+	free(mt->why_no_kernel);
 	sym_resolver_destroy(mt->syms);
 	if (mt->dwfl)
 		dwfl_end(mt->dwfl);
@@ -122,6 +135,7 @@ static const struct target_ops machine_ops = {
 	.symbols = mt_symbols,
 	.process = NULL,
 	.destroy = mt_destroy,
+	.warnings = mt_warnings,
 };
 
 struct ck_error *target_machine_open(const char *path, const struct target_core_options *opt,
@@ -143,6 +157,34 @@ struct ck_error *target_machine_open(const char *path, const struct target_core_
 		goto fail;
 	if (!mt->m.ncpus) {
 		err = ck_error_create(CK_ERR_INPUT, "%s: no vCPU state in the image", path);
+		goto fail;
+	}
+	/* A Linux kernel in RAM: the kernel target takes the machine over. */
+	struct linux_kernel k;
+	if ((err = linux_kernel_detect(&mt->m, &k)))
+		goto fail;
+	if (k.found) {
+		struct target *kt = NULL;
+		err = target_kernel_create(&mt->m, &k, path, opt, &kt);
+		if (!err) {
+			mt_destroy(&mt->base);
+			*ret = kt;
+			return NULL;
+		}
+		if (err->kind == CK_ERR_SYSTEM)
+			goto fail;
+		/* The kernel's own tables are unusable: say why and show the vCPUs. */
+		int n = asprintf(&mt->why_no_kernel, "Linux %s found, but not analysed: %s", k.osrelease, err->msg);
+		ck_error_destroy(err);
+		err = NULL;
+		if (n < 0) {
+			mt->why_no_kernel = NULL;
+			err = &ck_enomem;
+			goto fail;
+		}
+	} else if (!(mt->why_no_kernel = strdup("no Linux kernel found in guest memory: "
+						     "only vCPU registers are shown"))) {
+		err = &ck_enomem;
 		goto fail;
 	}
 	mt->threads = calloc(mt->m.ncpus, sizeof(*mt->threads));

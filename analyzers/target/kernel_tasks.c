@@ -1,0 +1,304 @@
+/* kernel_tasks.c - walk a guest kernel's tasks, bounded and loop-safe. */
+#include "kernel_tasks.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	TASK_REPORT = 0x7f,		/* INTERRUPTIBLE..PARKED, plus EXIT_* */
+	TASK_IDLE_BITS = 0x402,		/* TASK_UNINTERRUPTIBLE | TASK_NOLOAD */
+	TASK_RTLOCK_WAIT = 0x1000,
+	TASK_REPORT_IDLE = 0x80,
+	MAX_TASK_STRUCT = 64 * 1024,	/* a task_struct larger than this is a broken type */
+};
+
+char ktask_state_letter(uint32_t state)
+{
+	static const char letters[] = "RSDTtXZPI";
+	uint32_t s = state & TASK_REPORT;
+	if ((state & TASK_IDLE_BITS) == TASK_IDLE_BITS)
+		s = TASK_REPORT_IDLE;
+	if (state & TASK_RTLOCK_WAIT)
+		s = 2;	/* an RT-lock wait is reported as D, as the kernel does */
+	int idx = 0;
+	while (s) {	/* fls() */
+		idx++;
+		s >>= 1;
+	}
+	return idx < (int)sizeof(letters) - 1 ? letters[idx] : '?';
+}
+
+static uint64_t get(const uint8_t *b, uint64_t off, int size)
+{
+	uint64_t v = 0;
+	if (off == KL_ABSENT)
+		return 0;
+	for (int i = size - 1; i >= 0; i--)
+		v = v << 8 | b[off + (uint64_t)i];
+	return v;
+}
+
+/* Open-addressed set of task addresses (power-of-two capacity). */
+struct seen {
+	uint64_t *slot;
+	size_t cap, n;
+};
+
+static int seen_add(struct seen *s, uint64_t a)	/* 1 added, 0 present, -1 no memory */
+{
+	if (2 * (s->n + 1) > s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 1024;
+		uint64_t *ns = calloc(ncap, sizeof(*ns));
+		if (!ns)
+			return -1;
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->slot[i])
+				continue;
+			size_t j = (size_t)(s->slot[i] >> 4) & (ncap - 1);
+			while (ns[j])
+				j = (j + 1) & (ncap - 1);
+			ns[j] = s->slot[i];
+		}
+		free(s->slot);
+		s->slot = ns;
+		s->cap = ncap;
+	}
+	size_t j = (size_t)(a >> 4) & (s->cap - 1);
+	while (s->slot[j]) {
+		if (s->slot[j] == a)
+			return 0;
+		j = (j + 1) & (s->cap - 1);
+	}
+	s->slot[j] = a;
+	s->n++;
+	return 1;
+}
+
+struct walk {
+	const struct ck_memory *mem;
+	const struct kernel_layout *l;
+	struct ktask_list *tl;
+	struct seen seen;
+	uint8_t *buf;			/* one task_struct */
+};
+
+static struct ck_error *warn(struct ktask_list *tl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static struct ck_error *warn(struct ktask_list *tl, const char *fmt, ...)
+{
+	if (tl->nwarnings >= 64)
+		return NULL;	/* a badly broken list says enough with 64 */
+	char **nw = realloc(tl->warnings, (tl->nwarnings + 1) * sizeof(*nw));
+	if (!nw)
+		return &ck_enomem;
+	tl->warnings = nw;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&tl->warnings[tl->nwarnings], fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return &ck_enomem;
+	tl->nwarnings++;
+	return NULL;
+}
+
+/* Keep a soft error as a warning; pass up only system errors. */
+static struct ck_error *soften(struct ktask_list *tl, struct ck_error *err, const char *what)
+{
+	if (!err)
+		return NULL;
+	if (err->kind == CK_ERR_SYSTEM)
+		return err;
+	struct ck_error *w = warn(tl, "%s: %s", what, err->msg);
+	ck_error_destroy(err);
+	return w;
+}
+
+/* Read the task at addr and append it (unless seen).  *added says whether it was new and read. */
+static struct ck_error *add_task(struct walk *w, uint64_t addr, bool idle, bool *added)
+{
+	*added = false;
+	int r = seen_add(&w->seen, addr);
+	if (r < 0)
+		return &ck_enomem;
+	if (r == 0)
+		return NULL;
+	const struct kernel_layout *l = w->l;
+	struct ck_error *err = ck_mem_read(w->mem, addr, w->buf, l->task_size);
+	if (err)
+		return soften(w->tl, err, "reading a task_struct");
+	struct ktask_list *tl = w->tl;
+	if (tl->n == tl->cap) {
+		size_t ncap = tl->cap ? tl->cap * 2 : 256;
+		struct ktask *nt = realloc(tl->tasks, ncap * sizeof(*nt));
+		if (!nt)
+			return &ck_enomem;
+		tl->tasks = nt;
+		tl->cap = ncap;
+	}
+	struct ktask *t = &tl->tasks[tl->n];
+	memset(t, 0, sizeof(*t));
+	const uint8_t *b = w->buf;
+	t->addr = addr;
+	t->pid = (int32_t)get(b, l->task_pid, 4);
+	t->tgid = (int32_t)get(b, l->task_tgid, 4);
+	size_t cl = l->task_comm_len < sizeof(t->comm) ? (size_t)l->task_comm_len : sizeof(t->comm) - 1;
+	memcpy(t->comm, b + l->task_comm, cl);
+	t->comm[cl] = 0;
+	t->state = (uint32_t)get(b, l->task_state, 4) | (uint32_t)get(b, l->task_exit_state, 4);
+	t->state_letter = ktask_state_letter(t->state);
+	t->flags = (uint32_t)get(b, l->task_flags, 4);
+	t->cpu = (int)(uint32_t)get(b, l->task_cpu, 4);
+	t->stack = get(b, l->task_stack, 8);
+	t->thread_sp = get(b, l->task_thread_sp, 8);
+	t->last_arrival_ns = get(b, l->task_last_arrival, 8);
+	t->last_switch_time = get(b, l->task_last_switch_time, 8);
+	t->nvcsw = get(b, l->task_nvcsw, 8);
+	t->nivcsw = get(b, l->task_nivcsw, 8);
+	t->idle = idle;
+	t->since_ran_ns = -1;
+	tl->n++;
+	*added = true;
+	return NULL;
+}
+
+/* Addresses of the containers of a list: each next pointer minus member_off; stops on a loop. */
+static struct ck_error *walk_threads(struct walk *w, uint64_t leader)
+{
+	const struct kernel_layout *l = w->l;
+	uint64_t sig = 0, head, next;
+	struct ck_error *err = ck_mem_read_u64(w->mem, leader + l->task_signal, &sig);
+	if (err)
+		return soften(w->tl, err, "reading task->signal");
+	if (!sig)
+		return NULL;	/* an exiting task */
+	head = sig + l->signal_thread_head;
+	if ((err = ck_mem_read_u64(w->mem, head, &next)))
+		return soften(w->tl, err, "reading signal->thread_head");
+	for (size_t i = 0; next != head && i < KTASKS_MAX; i++) {
+		uint64_t task = next - l->task_thread_node;
+		bool added;
+		if ((err = add_task(w, task, false, &added)))
+			return err;
+		if (!added && task != leader)
+			break;	/* seen before: a loop, or the leader */
+		if ((err = ck_mem_read_u64(w->mem, next, &next)))
+			return soften(w->tl, err, "walking a thread list");
+	}
+	return NULL;
+}
+
+static struct ck_error *read_cpus(struct walk *w, const struct ktask_symbols *sym, size_t ncpus)
+{
+	struct ktask_list *tl = w->tl;
+	const struct kernel_layout *l = w->l;
+	if (!(tl->cpus = calloc(ncpus ? ncpus : 1, sizeof(*tl->cpus))))
+		return &ck_enomem;
+	tl->ncpus = ncpus;
+	for (size_t c = 0; c < ncpus; c++) {
+		struct kcpu *k = &tl->cpus[c];
+		uint64_t off = 0;
+		struct ck_error *err = ck_mem_read_u64(w->mem, sym->per_cpu_offset + 8 * c, &off);
+		if (!err) {
+			k->rq = sym->runqueues + off;
+			if (!(err = ck_mem_read_u64(w->mem, k->rq + l->rq_curr, &k->curr)) &&
+			    !(err = ck_mem_read_u64(w->mem, k->rq + l->rq_idle, &k->idle)))
+				err = ck_mem_read_u64(w->mem, k->rq + l->rq_clock, &k->clock_ns);
+		}
+		if ((err = soften(tl, err, "reading the run queue of a CPU")))
+			return err;
+	}
+	return NULL;
+}
+
+struct ck_error *ktasks_read(const struct ck_memory *mem, const struct kernel_layout *l,
+			     const struct ktask_symbols *sym, size_t ncpus, struct ktask_list *ret)
+{
+	struct ktask_list tl = { 0 };
+	struct walk w = { mem, l, &tl, { 0 }, NULL };
+	struct ck_error *err = NULL;
+	if (!l->task_size || l->task_size > MAX_TASK_STRUCT)
+		return ck_error_create(CK_ERR_INPUT, "struct task_struct of %llu bytes", (unsigned long long)l->task_size);
+	if (!(w.buf = malloc(l->task_size)))
+		return &ck_enomem;
+	if ((err = read_cpus(&w, sym, ncpus)))
+		goto out;
+	/* The idle tasks first (pid 0, one per CPU), as ps and crash list them. */
+	for (size_t c = 0; c < tl.ncpus; c++) {
+		bool added;
+		uint64_t idle = tl.cpus[c].idle ? tl.cpus[c].idle : (c == 0 ? sym->init_task : 0);
+		if (idle && (err = add_task(&w, idle, true, &added)))
+			goto out;
+	}
+	if (!tl.ncpus) {
+		bool added;
+		if ((err = add_task(&w, sym->init_task, true, &added)))
+			goto out;
+	}
+	/* Thread-group leaders on init_task.tasks, each with its threads. */
+	uint64_t head = sym->init_task + l->task_tasks, next;
+	if ((err = ck_mem_read_u64(mem, head, &next))) {
+		err = soften(&tl, err, "reading init_task.tasks");
+		goto out;
+	}
+	for (size_t i = 0; next != head && i < KTASKS_MAX; i++) {
+		uint64_t leader = next - l->task_tasks;
+		bool added;
+		size_t before = tl.n, nw = tl.nwarnings;
+		if ((err = add_task(&w, leader, false, &added)))
+			goto out;
+		if (!added && tl.n == before && tl.nwarnings == nw) {
+			/* Seen before: leaders appear once on a sane list, so this is a cycle. */
+			err = warn(&tl, "the task list loops back to task 0x%llx", (unsigned long long)leader);
+			goto out;
+		}
+		if ((err = walk_threads(&w, leader)))
+			goto out;
+		uint64_t prev = next;
+		if ((err = ck_mem_read_u64(mem, next, &next))) {
+			err = soften(&tl, err, "walking the task list");
+			goto out;
+		}
+		if (next == prev) {
+			err = warn(&tl, "the task list points to itself at 0x%llx", (unsigned long long)prev);
+			goto out;
+		}
+		if (i + 1 == KTASKS_MAX)
+			err = warn(&tl, "more than %d tasks: the list is cut there", KTASKS_MAX);
+	}
+	/* Which task runs on which CPU, and how long ago the others ran. */
+	for (size_t i = 0; i < tl.n; i++) {
+		struct ktask *t = &tl.tasks[i];
+		for (size_t c = 0; c < tl.ncpus; c++)
+			if (tl.cpus[c].curr == t->addr) {
+				t->on_cpu = true;
+				t->cpu = (int)c;
+			}
+		if (t->on_cpu)
+			t->since_ran_ns = 0;
+		else if (t->cpu >= 0 && (size_t)t->cpu < tl.ncpus && t->last_arrival_ns &&
+			 tl.cpus[t->cpu].clock_ns >= t->last_arrival_ns)
+			t->since_ran_ns = (int64_t)(tl.cpus[t->cpu].clock_ns - t->last_arrival_ns);
+	}
+out:
+	free(w.buf);
+	free(w.seen.slot);
+	if (err) {
+		ktasks_free(&tl);
+		return err;
+	}
+	*ret = tl;
+	return NULL;
+}
+
+void ktasks_free(struct ktask_list *tl)
+{
+	free(tl->tasks);
+	free(tl->cpus);
+	for (size_t i = 0; i < tl->nwarnings; i++)
+		free(tl->warnings[i]);
+	free(tl->warnings);
+	memset(tl, 0, sizeof(*tl));
+}

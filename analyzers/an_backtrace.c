@@ -160,6 +160,23 @@ static struct ck_error *group_threads(struct report *r)
 	return err;
 }
 
+/* A kernel task's facts, for the renderers. */
+static void copy_task(struct rpt_thread *rt, const struct target_thread *tt)
+{
+	const struct target_task *k = tt->task;
+	if (!k)
+		return;
+	rt->task = (struct rpt_task){
+		.present = true, .addr = k->addr, .tgid = k->tgid, .state = k->state, .cpu = k->cpu,
+		.on_cpu = k->on_cpu, .idle = k->idle, .kthread = k->kthread, .since_ran_ns = k->since_ran_ns,
+		.has_user_regs = k->has_user_regs, .syscall_nr = tt->syscall_nr,
+	};
+	if (k->has_user_regs) {
+		rt->task.user_rip = k->user_regs.rip;
+		rt->task.user_rsp = k->user_regs.gpr[X86_RSP];
+	}
+}
+
 static struct ck_error *backtrace_run(struct target *t, const struct analyzer_options *opt,
 				      struct report *r)
 {
@@ -181,6 +198,7 @@ static struct ck_error *backtrace_run(struct target *t, const struct analyzer_op
 		size_t nf = 0;
 		bool incomplete = false;
 		struct ck_error *err = t->ops->unwind(t, i, max, &frames, &nf, &incomplete);
+		copy_task(rt, tt);	/* after the unwind: it finds the user-mode registers */
 		if (err) {
 			if (err->kind == CK_ERR_SYSTEM)
 				return err;

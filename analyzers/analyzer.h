@@ -46,5 +46,7 @@ extern const struct analyzer analyzer_backtrace;
 extern const struct analyzer analyzer_locks;
 extern const struct analyzer analyzer_crash;
 extern const struct analyzer analyzer_signature;
+extern const struct analyzer analyzer_kernel;	/* kernel/an_kernel.c */
+extern const struct analyzer analyzer_klog;	/* kernel/an_klog.c */
 
 #endif

@@ -6,6 +6,8 @@
 const struct analyzer *const analyzers[] = {
 	&analyzer_process,
 	&analyzer_backtrace,
+	&analyzer_kernel,
+	&analyzer_klog,
 	&analyzer_locks,
 	&analyzer_crash,
 	&analyzer_signature,

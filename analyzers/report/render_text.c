@@ -2,6 +2,7 @@
 #include "render.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *base_name(const char *p)
@@ -78,12 +79,155 @@ static bool same_wait_before(const struct report *r, size_t k)
 	return false;
 }
 
+/* "pid 92 "dl_ab" [D] cpu 1, last ran 12.3 s ago, task 0xffff..." */
+static void print_task_header(FILE *out, const struct rpt_thread *t, const char *lead)
+{
+	const struct rpt_task *k = &t->task;
+	fprintf(out, "\n%spid %lld", lead, (long long)t->tid);
+	if (k->tgid != t->tid && !k->idle)
+		fprintf(out, " (tgid %lld)", (long long)k->tgid);
+	fprintf(out, " \"%s\" [%c]%s cpu %d", t->name ? t->name : "?", k->state ? k->state : '?',
+		k->kthread || k->idle ? " kthread" : "", k->cpu);
+	if (k->on_cpu)
+		fprintf(out, ", running");
+	else if (k->since_ran_ns >= 0)
+		fprintf(out, ", last ran %.3f s ago", (double)k->since_ran_ns / 1e9);
+	fprintf(out, ", task 0x%llx", (unsigned long long)k->addr);
+}
+
+static void print_user_regs(FILE *out, const struct rpt_thread *t)
+{
+	const struct rpt_task *k = &t->task;
+	if (!k->has_user_regs)
+		return;
+	fprintf(out, "  user mode: rip 0x%016llx rsp 0x%016llx", (unsigned long long)k->user_rip,
+		(unsigned long long)k->user_rsp);
+	if (k->syscall_nr >= 0)
+		fprintf(out, ", syscall %lld", (long long)k->syscall_nr);
+	fprintf(out, "\n");
+}
+
+static void print_kernel_system(FILE *out, const struct report *r)
+{
+	const struct rpt_kernel *k = &r->kernel;
+	fprintf(out, "\n== system ==\n");
+	fprintf(out, "kernel:   Linux %s%s%s%s\n", k->release ? k->release : "?", k->build_id ? " (build-id " : "",
+		k->build_id ? k->build_id : "", k->build_id ? ")" : "");
+	if (k->vm_name || k->guest_os)
+		fprintf(out, "vm:       %s%s%s%s\n", k->vm_name ? k->vm_name : "", k->guest_os ? " (" : "",
+			k->guest_os ? k->guest_os : "", k->guest_os ? ")" : "");
+	fprintf(out, "machine:  %zu vCPU%s, %llu MiB RAM", k->vcpus, k->vcpus == 1 ? "" : "s",
+		(unsigned long long)(k->ram_bytes >> 20));
+	if (k->uptime_s == k->uptime_s)	/* not NAN */
+		fprintf(out, ", up %.1f s", k->uptime_s);
+	fprintf(out, "\n");
+	if (k->panicked)
+		fprintf(out, "panic:    on CPU %d%s%s\n", k->panic_cpu, k->panic_message ? ": " : "",
+			k->panic_message ? k->panic_message : "");
+	fprintf(out, "tasks:    %zu:", k->ntasks);
+	for (size_t i = 0; report_task_states[i]; i++)
+		if (k->state_counts[i])
+			fprintf(out, " %zu %c", k->state_counts[i], report_task_states[i]);
+	fprintf(out, "\n");
+	fprintf(out, "sources:  symbols %s, types %s, unwinder %s\n", k->symbols_source ? k->symbols_source : "?",
+		k->types_source ? k->types_source : "?", k->unwinder ? k->unwinder : "?");
+	for (size_t i = 0; i < k->ncpus; i++) {
+		const struct rpt_cpu *c = &k->cpus[i];
+		const struct rpt_thread *t = c->thread >= 0 ? &r->threads[c->thread] : NULL;
+		fprintf(out, "cpu %d:    ", c->cpu);
+		if (t)
+			fprintf(out, "pid %lld \"%s\"%s\n", (long long)t->tid, t->name ? t->name : "?",
+				t->task.idle ? " (idle)" : "");
+		else
+			fprintf(out, "task 0x%llx (not in the task list)\n", (unsigned long long)c->task);
+	}
+}
+
+static void print_kernel_events(FILE *out, const struct report *r)
+{
+	if (!r->nevents)
+		return;
+	fprintf(out, "\n== kernel log: %zu warning%s ==\n", r->nevents, r->nevents == 1 ? "" : "s");
+	for (size_t i = 0; i < r->nevents; i++) {
+		const struct rpt_event *e = &r->events[i];
+		fprintf(out, "[%s] %s: %s\n", e->time ? e->time : "?", e->kind, e->summary ? e->summary : "");
+		if (e->nframes) {
+			fprintf(out, "      at");
+			for (size_t j = 0; j < e->nframes && j < 4; j++)
+				fprintf(out, "%s %s", j ? " <-" : "", e->frames[j]);
+			fprintf(out, "\n");
+		}
+	}
+}
+
+/*
+ * Kernel tasks: the task on each vCPU and every D task with its own stack,
+ * then the rest one per group of identical stacks (all of them with
+ * --all-threads).
+ */
+static struct ck_error *print_kernel_tasks(FILE *out, const struct report *r, bool all)
+{
+	bool *shown = calloc(r->nthreads ? r->nthreads : 1, sizeof(*shown));
+	if (!shown)
+		return &ck_enomem;
+	fprintf(out, "\n== tasks (%zu, %zu distinct stack%s) ==\n", r->nthreads, r->ngroups,
+		r->ngroups == 1 ? "" : "s");
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < r->nthreads; i++) {
+			const struct rpt_thread *t = &r->threads[i];
+			bool pick = pass == 0 ? t->task.on_cpu : t->task.state == 'D';
+			if (!pick || shown[i])
+				continue;
+			shown[i] = true;
+			print_task_header(out, t, pass == 0 ? "on its vCPU: " : "");
+			fprintf(out, "\n");
+			if (t->state)
+				fprintf(out, "  state: %s\n", t->state);
+			print_frames(out, t);
+			print_user_regs(out, t);
+		}
+	}
+	for (size_t i = 0; i < r->nthreads; i++) {
+		const struct rpt_thread *t = &r->threads[i];
+		if (shown[i])
+			continue;
+		const struct rpt_group *g = t->group >= 0 ? &r->groups[t->group] : NULL;
+		size_t rest = 0;
+		for (size_t k = 0; !all && g && k < g->n; k++)
+			if (!shown[g->threads[k]])
+				rest++;
+		print_task_header(out, t, "");
+		if (!all && rest > 1) {
+			fprintf(out, " - %zu tasks like this:", rest);
+			size_t n = 0;
+			for (size_t k = 0; k < g->n; k++) {
+				size_t j = g->threads[k];
+				if (shown[j])
+					continue;
+				if (n < 16)
+					fprintf(out, "%s %lld", n ? "," : "", (long long)r->threads[j].tid);
+				n++;
+				shown[j] = true;
+			}
+			if (n > 16)
+				fprintf(out, ", ... (%zu more)", n - 16);
+		}
+		shown[i] = true;
+		fprintf(out, "\n");
+		print_frames(out, t);
+		print_user_regs(out, t);
+	}
+	free(shown);
+	return NULL;
+}
+
 struct ck_error *render_text(FILE *out, const struct report *r, const struct render_options *opt)
 {
 	const struct rpt_process *p = &r->process;
 	bool all = opt && opt->all_threads;
-	fprintf(out, "coresummary: %s (%s, %zu thread%s)\n", r->input ? r->input : "?",
-		r->target_kind ? r->target_kind : "?", r->nthreads, r->nthreads == 1 ? "" : "s");
+	fprintf(out, "coresummary: %s (%s, %zu %s%s)\n", r->input ? r->input : "?",
+		r->target_kind ? r->target_kind : "?", r->nthreads, r->kernel.present ? "task" : "thread",
+		r->nthreads == 1 ? "" : "s");
 	if (p->present) {
 		fprintf(out, "process:  ");
 		if (p->pid >= 0)
@@ -113,9 +257,18 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 		}
 	}
 
+	if (r->kernel.present)
+		print_kernel_system(out, r);
+
 	fprintf(out, "\n== verdict ==\n");
-	if (!r->nfindings && r->target_kind && strcmp(r->target_kind, "kernel-image") == 0)
-		fprintf(out, "no verdict: kernel images get vCPU state only so far (see the warning below)\n");
+	if (!r->nfindings && r->kernel.present) {
+		size_t d = r->kernel.state_counts[2];	/* 'D' in report_task_states */
+		fprintf(out, "no lock verdicts for kernel images yet; %zu task%s in D state", d, d == 1 ? "" : "s");
+		if (r->nevents)
+			fprintf(out, "; the kernel logged %zu warning%s (below)", r->nevents, r->nevents == 1 ? "" : "s");
+		fprintf(out, "\n");
+	} else if (!r->nfindings && r->target_kind && strcmp(r->target_kind, "kernel-image") == 0)
+		fprintf(out, "no verdict: no analysable Linux kernel in this image (see the warning below)\n");
 	else if (!r->nfindings)
 		fprintf(out, "no crash, no deadlock, no blocked lock waits found\n");
 	for (size_t i = 0; i < r->nfindings; i++)
@@ -175,9 +328,15 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 		}
 	}
 
-	fprintf(out, "\n== threads (%zu, %zu distinct stack%s) ==\n", r->nthreads, r->ngroups,
-		r->ngroups == 1 ? "" : "s");
-	for (size_t i = 0; i < r->nthreads; i++) {
+	if (r->kernel.present) {
+		print_kernel_events(out, r);
+		struct ck_error *err = print_kernel_tasks(out, r, all);
+		if (err)
+			return err;
+	}
+	fprintf(out, r->kernel.present ? "" : "\n== threads (%zu, %zu distinct stack%s) ==\n", r->nthreads,
+		r->ngroups, r->ngroups == 1 ? "" : "s");
+	for (size_t i = 0; i < r->nthreads && !r->kernel.present; i++) {
 		const struct rpt_thread *t = &r->threads[i];
 		const struct rpt_group *g = t->group >= 0 ? &r->groups[t->group] : NULL;
 		if (!all && g && g->threads[0] != i)

@@ -76,8 +76,31 @@ void report_deinit(struct report *r)
 	for (size_t i = 0; i < r->nwarnings; i++)
 		free(r->warnings[i]);
 	free(r->warnings);
+	struct rpt_kernel *k = &r->kernel;
+	free(k->release);
+	free(k->build_id);
+	free(k->banner);
+	free(k->vm_name);
+	free(k->guest_os);
+	free(k->source_format);
+	free(k->panic_message);
+	free(k->cpus);
+	free(k->dmesg);
+	for (size_t i = 0; i < r->nevents; i++) {
+		struct rpt_event *e = &r->events[i];
+		free(e->text);
+		free(e->time);
+		free(e->comm);
+		free(e->summary);
+		for (size_t j = 0; j < e->nframes; j++)
+			free(e->frames[j]);
+		free(e->frames);
+	}
+	free(r->events);
 	memset(r, 0, sizeof(*r));
 }
+
+const char report_task_states[] = "RSDTtXZPI?";
 
 /* Grow-by-one for the arrays whose capacity is not tracked: realloc exactly. */
 static void *append(void *arr, size_t *n, size_t sz)

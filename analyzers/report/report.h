@@ -17,7 +17,7 @@
 #include "error.h"
 #include "target.h"
 
-enum { REPORT_SCHEMA_VERSION = 1 };
+enum { REPORT_SCHEMA_VERSION = 2 };
 
 /* Linux x86-64 signal numbers as stored in cores (not the host's <signal.h>,
  * which also clashes with machine.h's register names). */
@@ -49,6 +49,20 @@ struct rpt_frame {
 	size_t ninlines;
 };
 
+/* Kernel images: the task behind a thread (present == false for process threads). */
+struct rpt_task {
+	bool present;
+	uint64_t addr;			/* struct task_struct */
+	int64_t tgid;
+	char state;			/* ps letter: R S D T t X Z P I */
+	int cpu;
+	bool on_cpu, idle, kthread;
+	int64_t since_ran_ns;		/* -1 unknown */
+	bool has_user_regs;		/* the stack ends at a user-mode entry */
+	uint64_t user_rip, user_rsp;
+	int64_t syscall_nr;		/* -1 unknown / not a syscall */
+};
+
 struct rpt_thread {
 	int64_t tid;
 	char *name;
@@ -59,6 +73,7 @@ struct rpt_thread {
 	char *unwind_error;		/* why the thread has no frames at all */
 	long group;			/* index into report.groups, -1 if none */
 	char *state;			/* one-line "blocked on ..." from the locks analyzer */
+	struct rpt_task task;		/* kernel images */
 };
 
 struct rpt_group {
@@ -155,6 +170,50 @@ struct rpt_signature {
 	size_t nframes;
 };
 
+/* A kernel event found in a log (the kernel's own ring or a log file): klog_events.h. */
+struct rpt_event {
+	const char *kind;		/* "hung-task", "soft-lockup", ... (static) */
+	const char *source;		/* "kernel log" or a file name (borrowed, static) */
+	long line_no;			/* -1 unknown */
+	char *text, *time;		/* the line, the time as printed */
+	double uptime_s;		/* NAN unknown */
+	int64_t pid;			/* -1 unknown */
+	char *comm;
+	int cpu;			/* -1 unknown */
+	double duration_s;		/* NAN unknown */
+	char *summary;
+	char **frames;
+	size_t nframes;
+};
+
+/* One vCPU of a kernel image and the task on it. */
+struct rpt_cpu {
+	int cpu;
+	uint64_t task;			/* 0 unknown */
+	long thread;			/* index into report.threads, -1 none */
+};
+
+/* What is known of the guest kernel (kernel images). */
+struct rpt_kernel {
+	bool present;
+	char *release, *build_id, *banner;
+	double uptime_s;		/* NAN unknown */
+	size_t vcpus;
+	uint64_t ram_bytes;
+	char *vm_name, *guest_os, *source_format;
+	const char *symbols_source;	/* "kallsyms (guest memory)", "vmlinux (DWARF)" (static) */
+	const char *types_source;	/* ktypes_source() (static) */
+	const char *unwinder;		/* "orc" (static) */
+	bool panicked;
+	int panic_cpu;			/* -1 unknown */
+	char *panic_message;
+	struct rpt_cpu *cpus;
+	size_t ncpus;
+	size_t state_counts[10];	/* by ps letter, index in "RSDTtXZPI?" */
+	size_t ntasks;
+	char *dmesg;			/* the kernel log as dmesg prints it, NULL if unread */
+};
+
 struct report {
 	const char *input;		/* borrowed */
 	const char *target_kind;	/* "process-core" */
@@ -175,7 +234,13 @@ struct report {
 	struct rpt_signature signature;
 	char **warnings;		/* soft errors: analyzers that failed, unreadable data */
 	size_t nwarnings;
+	struct rpt_kernel kernel;
+	struct rpt_event *events;
+	size_t nevents;
 };
+
+/* The ps letters in the order of rpt_kernel.state_counts. */
+extern const char report_task_states[];
 
 void report_init(struct report *r);
 void report_deinit(struct report *r);

@@ -37,6 +37,8 @@ static void usage(FILE *out)
 	      "  -f, --force        replace FILE if it is an existing regular file\n"
 	      "  --all-threads      text: print every thread instead of one per stack group\n"
 	      "  --modules          text: list every module with build-id and symbol status\n"
+	      "  --dmesg            kernel images: print the guest kernel's log (the printk\n"
+	      "                     ring, with the kernel's timestamps) instead of the report\n"
 	      "\n"
 	      "Symbols:\n"
 	      "  --exe FILE         the main executable (cores from another machine/path)\n"
@@ -65,7 +67,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_JSON = 256, OPT_DOT, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_ALL, OPT_MODULES,
-	OPT_MAX_FRAMES, OPT_DISABLE, OPT_LIST, OPT_FAIL_ON,
+	OPT_MAX_FRAMES, OPT_DISABLE, OPT_LIST, OPT_FAIL_ON, OPT_DMESG,
 };
 
 static const struct option long_opts[] = {
@@ -77,6 +79,7 @@ static const struct option long_opts[] = {
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "all-threads", no_argument, NULL, OPT_ALL },
 	{ "modules", no_argument, NULL, OPT_MODULES },
+	{ "dmesg", no_argument, NULL, OPT_DMESG },
 	{ "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
 	{ "disable", required_argument, NULL, OPT_DISABLE },
 	{ "list-analyzers", no_argument, NULL, OPT_LIST },
@@ -175,7 +178,7 @@ int main(int argc, char **argv)
 	struct target_core_options topt = { 0 };
 	struct analyzer_options aopt = { 256, 8, 4 };
 	struct render_options ropt = { false, false, "coresummary " COREKIT_VERSION };
-	bool json = false;
+	bool json = false, dmesg = false;
 	int force = 0;
 	const char *dot = NULL, *disable = NULL, *fail_on = NULL;
 	char *bad = NULL;
@@ -191,6 +194,7 @@ int main(int argc, char **argv)
 		case OPT_DEBUG_DIR: topt.sym.debug_dir = optarg; break;
 		case OPT_ALL: ropt.all_threads = true; break;
 		case OPT_MODULES: ropt.show_modules = true; break;
+		case OPT_DMESG: dmesg = true; break;
 		case OPT_MAX_FRAMES: {
 			char *end;
 			errno = 0;
@@ -230,6 +234,8 @@ int main(int argc, char **argv)
 	bool dot_stdout = dot && strcmp(dot, "-") == 0;
 	if (dot_stdout && json)
 		return cli_usage_error("coresummary", "--json and --dot - both want standard output");
+	if (dmesg && (json || dot_stdout))
+		return cli_usage_error("coresummary", "--dmesg prints the kernel log alone: not with --json or --dot -");
 	/* Inputs named on the command line must exist: a typo would otherwise
 	 * silently degrade the symbols. */
 	const char *const inputs[][2] = { { topt.exe, "r" }, { topt.sym.debug_dir, "d" }, { topt.sym.sysroot, "d" } };
@@ -262,7 +268,13 @@ int main(int argc, char **argv)
 	r.input = path;
 	r.target_kind = t->ops->kind == TARGET_KERNEL_IMAGE ? "kernel-image" : "process-core";
 	err = analyzers_run(t, &aopt, disable, &r);
-	if (!err && dot_stdout)
+	if (!err && dmesg) {
+		if (r.kernel.dmesg)
+			fputs(r.kernel.dmesg, stdout);
+		else
+			err = ck_error_create(CK_ERR_INPUT, "%s: no guest kernel log could be read%s", path,
+					      r.kernel.present ? " (see the warnings of the report)" : "");
+	} else if (!err && dot_stdout)
 		err = render_dot(stdout, &r);
 	else if (!err)
 		err = json ? render_json(stdout, &r, &ropt) : render_text(stdout, &r, &ropt);

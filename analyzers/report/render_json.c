@@ -82,6 +82,140 @@ static void frame_json(FILE *out, const struct rpt_frame *f, size_t idx)
 	fputs("]}", out);
 }
 
+static void jnum(FILE *out, double v, const char *fmt)
+{
+	if (v == v)	/* not NAN */
+		fprintf(out, fmt, v);
+	else
+		fputs("null", out);
+}
+
+static void jint(FILE *out, int64_t v)	/* -1: unknown */
+{
+	if (v >= 0)
+		fprintf(out, "%lld", (long long)v);
+	else
+		fputs("null", out);
+}
+
+/* Kernel images: the task fields of a thread (null for process threads). */
+static void thread_task_json(FILE *out, const struct rpt_thread *t, bool *f)
+{
+	const struct rpt_task *k = &t->task;
+	jkey(out, "task", f);
+	if (k->present) jaddr(out, k->addr); else fputs("null", out);
+	jkey(out, "tgid", f);
+	if (k->present) fprintf(out, "%lld", (long long)k->tgid); else fputs("null", out);
+	jkey(out, "sched_state", f);
+	if (k->present && k->state) fprintf(out, "\"%c\"", k->state); else fputs("null", out);
+	jkey(out, "cpu", f);
+	if (k->present) jint(out, k->cpu); else fputs("null", out);
+	jkey(out, "on_cpu", f);
+	if (k->present) fputs(k->on_cpu ? "true" : "false", out); else fputs("null", out);
+	jkey(out, "kthread", f);
+	if (k->present) fputs(k->kthread || k->idle ? "true" : "false", out); else fputs("null", out);
+	jkey(out, "last_ran_s_ago", f);
+	if (k->present && k->since_ran_ns >= 0) fprintf(out, "%.6f", (double)k->since_ran_ns / 1e9);
+	else fputs("null", out);
+	jkey(out, "user_regs", f);
+	if (k->present && k->has_user_regs) {
+		bool g = true;
+		fputc('{', out);
+		jkey(out, "rip", &g); jaddr(out, k->user_rip);
+		jkey(out, "rsp", &g); jaddr(out, k->user_rsp);
+		jkey(out, "syscall", &g); jint(out, k->syscall_nr);
+		fputc('}', out);
+	} else {
+		fputs("null", out);
+	}
+}
+
+static void kernel_json(FILE *out, const struct report *r, bool *first)
+{
+	const struct rpt_kernel *k = &r->kernel;
+	jkey(out, "kernel", first);
+	if (!k->present) {
+		fputs("null", out);
+	} else {
+		bool f = true;
+		fputc('{', out);
+		jkey(out, "release", &f); jstr(out, k->release);
+		jkey(out, "build_id", &f); jstr(out, k->build_id);
+		jkey(out, "banner", &f); jstr(out, k->banner);
+		jkey(out, "uptime_s", &f); jnum(out, k->uptime_s, "%.3f");
+		jkey(out, "vcpus", &f); fprintf(out, "%zu", k->vcpus);
+		jkey(out, "ram_bytes", &f); fprintf(out, "%llu", (unsigned long long)k->ram_bytes);
+		jkey(out, "vm_name", &f); jstr(out, k->vm_name);
+		jkey(out, "guest_os", &f); jstr(out, k->guest_os);
+		jkey(out, "source_format", &f); jstr(out, k->source_format);
+		jkey(out, "symbols", &f); jstr(out, k->symbols_source);
+		jkey(out, "types", &f); jstr(out, k->types_source);
+		jkey(out, "unwinder", &f); jstr(out, k->unwinder);
+		jkey(out, "panic", &f);
+		if (k->panicked) {
+			bool g = true;
+			fputc('{', out);
+			jkey(out, "cpu", &g); jint(out, k->panic_cpu);
+			jkey(out, "message", &g); jstr(out, k->panic_message);
+			fputc('}', out);
+		} else {
+			fputs("null", out);
+		}
+		jkey(out, "task_count", &f); fprintf(out, "%zu", k->ntasks);
+		jkey(out, "task_states", &f);
+		fputc('{', out);
+		bool g = true;
+		for (size_t i = 0; report_task_states[i]; i++) {
+			if (!k->state_counts[i])
+				continue;
+			if (!g) fputc(',', out);
+			g = false;
+			fprintf(out, "\"%c\":%zu", report_task_states[i], k->state_counts[i]);
+		}
+		fputs("}}", out);
+	}
+	jkey(out, "cpus", first);
+	fputc('[', out);
+	for (size_t i = 0; i < k->ncpus; i++) {
+		bool f = true;
+		fputs(i ? ",{" : "{", out);
+		jkey(out, "cpu", &f); fprintf(out, "%d", k->cpus[i].cpu);
+		jkey(out, "task", &f);
+		if (k->cpus[i].task) jaddr(out, k->cpus[i].task); else fputs("null", out);
+		jkey(out, "tid", &f);
+		if (k->cpus[i].thread >= 0) fprintf(out, "%lld", (long long)r->threads[k->cpus[i].thread].tid);
+		else fputs("null", out);
+		fputc('}', out);
+	}
+	fputc(']', out);
+	jkey(out, "events", first);
+	fputc('[', out);
+	for (size_t i = 0; i < r->nevents; i++) {
+		const struct rpt_event *e = &r->events[i];
+		bool f = true;
+		fputs(i ? ",\n{" : "\n{", out);
+		jkey(out, "kind", &f); jstr(out, e->kind);
+		jkey(out, "source", &f); jstr(out, e->source);
+		jkey(out, "line_no", &f); jint(out, e->line_no);
+		jkey(out, "text", &f); jstr(out, e->text);
+		jkey(out, "time", &f); jstr(out, e->time);
+		jkey(out, "uptime_s", &f); jnum(out, e->uptime_s, "%.6f");
+		jkey(out, "pid", &f); jint(out, e->pid);
+		jkey(out, "comm", &f); jstr(out, e->comm);
+		jkey(out, "cpu", &f); jint(out, e->cpu);
+		jkey(out, "duration_s", &f); jnum(out, e->duration_s, "%.3f");
+		jkey(out, "summary", &f); jstr(out, e->summary);
+		jkey(out, "frames", &f);
+		fputc('[', out);
+		for (size_t j = 0; j < e->nframes; j++) {
+			if (j) fputc(',', out);
+			jstr(out, e->frames[j]);
+		}
+		fputs("]}", out);
+	}
+	fputc(']', out);
+}
+
 struct ck_error *render_json(FILE *out, const struct report *r, const struct render_options *opt)
 {
 	bool first = true;
@@ -238,6 +372,7 @@ struct ck_error *render_json(FILE *out, const struct report *r, const struct ren
 		fputs("null", out);
 	}
 
+	kernel_json(out, r, &first);
 	jkey(out, "thread_count", &first); fprintf(out, "%zu", r->nthreads);
 	jkey(out, "threads", &first);
 	fputc('[', out);
@@ -251,6 +386,7 @@ struct ck_error *render_json(FILE *out, const struct report *r, const struct ren
 		jkey(out, "group", &f);
 		if (t->group >= 0) fprintf(out, "%ld", t->group); else fputs("null", out);
 		jkey(out, "state", &f); jstr(out, t->state);
+		thread_task_json(out, t, &f);
 		jkey(out, "incomplete", &f); fputs(t->incomplete ? "true" : "false", out);
 		jkey(out, "unwind_error", &f); jstr(out, t->unwind_error);
 		jkey(out, "frame_count", &f); fprintf(out, "%zu", t->nframes);

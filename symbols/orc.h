@@ -70,7 +70,7 @@ enum orc_format orc_format_for_release(const char *osrelease);
 
 enum {
 	ORC_MAX_ENTRIES = 4 << 20,		/* per table (vmlinux 6.1: ~385k) */
-	ORC_MAX_TOTAL_ENTRIES = 16 << 20,	/* all tables together */
+	ORC_MAX_TOTAL_ENTRIES = 8 << 20,	/* all tables together (~112 MB cached) */
 	ORC_MAX_TABLES = 4096,			/* vmlinux + modules */
 	ORC_MAX_STACK_SWITCHES = 8,		/* per unwind: task/IRQ/exception stacks */
 };

@@ -159,7 +159,7 @@ static bool fp_plausible(const struct orc_frame_state *st)
 	return st->bp - st->sp < STACK_WINDOW;
 }
 
-/* The CFA by e's sp rule; false with r set to STOP if it cannot be found. */
+/* The CFA by e's sp rule; r becomes a STOP if it cannot be found. */
 static struct ck_error *find_cfa(const struct orc_unwinder *u, const struct orc_frame_state *st,
 				 const struct orc_entry_info *e, uint64_t *cfa, struct orc_step *r)
 {

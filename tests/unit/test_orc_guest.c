@@ -112,6 +112,9 @@ static const char *sym_name(const struct syms *S, uint64_t a)
 	return lo ? S->s[lo - 1].name : "?";
 }
 
+/* Steps that were not plain ORC frames (frame-pointer guesses), over the whole test. */
+static int n_guessed;
+
 /* Unwind: pcs[0] = start ip, then the ip of every frame found; *last = the final step. */
 static struct ck_error *unwind(struct orc_unwinder *u, struct orc_frame_state *st, uint64_t *pcs, int *n,
 			       struct orc_step *last)
@@ -125,6 +128,7 @@ static struct ck_error *unwind(struct orc_unwinder *u, struct orc_frame_state *s
 		if (last->kind == ORC_STEP_END || last->kind == ORC_STEP_STOP)
 			break;
 		pcs[(*n)++] = st->ip;
+		n_guessed += last->kind == ORC_STEP_FP;
 		if (last->kind == ORC_STEP_USER)
 			break;
 	}
@@ -322,6 +326,7 @@ int main(void)
 	}
 	UNIT_END(&u);
 
+	n_guessed = 0;
 	UNIT_BEGIN(&u, "orc_guest_load_module");
 	err = orc_add_table(ou, mod_ip, mod_orc, mod_num, mod_text, mod_text + mod_tsize);
 	CHECK(&u, !err);
@@ -454,6 +459,10 @@ int main(void)
 		ck_error_destroy(err);
 		UNIT_END(&u);
 	}
+	/* With the module's table every frame came from an ORC entry. */
+	UNIT_BEGIN(&u, "orc_guest_no_frame_pointer_guesses");
+	CHECK(&u, n_guessed == 0);
+	UNIT_END(&u);
 	printf("# vmlinux ORC load %.1f ms (%" PRIu64 " entries), unwinding %d tasks %.2f ms\n", t_load,
 	       (stop_ip - start_ip) / 4, ntasks, t_unwind);
 

@@ -463,7 +463,7 @@ static long find_name(const struct kallsyms *ks, const char *name, const char *m
 	return best;
 }
 
-bool kallsyms_address(const struct kallsyms *ks, const char *name, uint64_t *addr)
+bool kallsyms_find(const struct kallsyms *ks, const char *name, struct ksym *out)
 {
 	long i = find_name(ks, name, NULL, 0);
 	const char *colon = strchr(name, ':');
@@ -471,7 +471,16 @@ bool kallsyms_address(const struct kallsyms *ks, const char *name, uint64_t *add
 		i = find_name(ks, colon + 1, name, (size_t)(colon - name));
 	if (i < 0)
 		return false;
-	*addr = ks->ents[i].addr;
+	fill(ks, (size_t)i, ks->ents[i].addr, out);
+	return true;
+}
+
+bool kallsyms_address(const struct kallsyms *ks, const char *name, uint64_t *addr)
+{
+	struct ksym s;
+	if (!kallsyms_find(ks, name, &s))
+		return false;
+	*addr = s.start;
 	return true;
 }
 

@@ -193,6 +193,7 @@ static void check_decoded(struct unit *u, const struct kallsyms *ks, const struc
 	CHECK(u, kallsyms_lookup(ks, BASE + 0x100000 + 5, &k) && strlen(k.name) == 199 && k.size == 0x40);
 	uint64_t a;
 	CHECK(u, !kallsyms_address(ks, "func_", &a) && !kallsyms_address(ks, "nosuch:func_002", &a));
+	CHECK(u, kallsyms_find(ks, "func_003", &k) && k.start == BASE + 0x1080 && k.size == 0x80 && k.type == 't');
 }
 
 static struct ck_error *load(struct fakemem *f, const struct kallsyms_tables *t, struct kallsyms **ks)

@@ -138,6 +138,13 @@ static struct ck_error *module_symbols(struct kallsyms *ks, const struct ck_memo
 	uint32_t num = le32(hdr + (l->ks_num_symtab - lo));
 	if (num > KALLSYMS_MAX_MODULE_SYMS)
 		return warn(w, "%s: %u symbols is not plausible", mi->name, num);
+	if (num == 0)
+		return NULL;
+	/* Before allocating by num: the symbol table must end in mapped memory. */
+	uint8_t probe;
+	err = ck_mem_read(mem, symtab + (uint64_t)num * SYM_SIZE - 1, &probe, 1);
+	if (err)
+		return soft(err, w, mi->name);
 
 	uint8_t *syms = malloc((size_t)num * SYM_SIZE + 1), *types = malloc((size_t)num + 1);
 	struct msym *ms = malloc(((size_t)num + 1) * sizeof(*ms));
@@ -166,7 +173,7 @@ static struct ck_error *module_symbols(struct kallsyms *ks, const struct ck_memo
 		if (le32(syms + (size_t)i * SYM_SIZE) > maxname)
 			maxname = le32(syms + (size_t)i * SYM_SIZE);
 	size_t slen = (size_t)maxname + KALLSYMS_MAX_NAME, got = 0;
-	if (slen > ((size_t)64 << 20)) {
+	if (slen > ((size_t)16 << 20)) {
 		err = warn(w, "%s: string table offset 0x%llx is not plausible", mi->name,
 			   (unsigned long long)maxname);
 		goto out;

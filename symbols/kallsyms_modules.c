@@ -221,6 +221,8 @@ static struct ck_error *layout_span(const struct kallsyms_module_layout *l, uint
 {
 	if (l->name_len < 1 || l->name_len > KALLSYMS_MODULE_NAME_MAX)
 		return ck_error_create(CK_ERR_USAGE, "kallsyms_module_layout: name_len %d", l->name_len);
+	if (l->ks_symtab > 4096 || l->ks_num_symtab > 4096 || l->ks_strtab > 4096 || l->ks_typetab > 4096)
+		return ck_error_create(CK_ERR_USAGE, "kallsyms_module_layout: mod_kallsyms offset too large");
 	uint64_t ends[][2] = { { l->list, 8 }, { l->name, (uint64_t)l->name_len }, { l->kallsyms, 8 },
 			       { l->text_base, 8 }, { l->text_size, 4 },
 			       { (uint64_t)l->orc_unwind_ip, l->orc_unwind_ip >= 0 ? 8 : 0 },

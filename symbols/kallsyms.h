@@ -104,6 +104,8 @@ bool kallsyms_lookup(const struct kallsyms *ks, uint64_t addr, struct ksym *out)
 /* Name -> address, first match in table order (vmlinux before modules, then
  * module list order).  "MODULE:NAME" looks only in that module. */
 bool kallsyms_address(const struct kallsyms *ks, const char *name, uint64_t *addr);
+/* The same, the whole symbol (type, size, module). */
+bool kallsyms_find(const struct kallsyms *ks, const char *name, struct ksym *out);
 
 /* All symbols in address order (aliases in table order), for iteration. */
 size_t kallsyms_count(const struct kallsyms *ks);

@@ -1,6 +1,7 @@
 /*
- * kallsyms_internal.h - what kallsyms.c (tables, lookups), kallsyms_scan.c
- * (finding the tables) and kallsyms_modules.c (module walk) share.
+ * kallsyms_internal.h - what kallsyms.c (the store, lookups), kallsyms_decode.c
+ * (the kernel's tables), kallsyms_scan.c (finding them) and kallsyms_modules.c
+ * (module walk) share.
  */
 #ifndef COREKIT_KALLSYMS_INTERNAL_H
 #define COREKIT_KALLSYMS_INTERNAL_H

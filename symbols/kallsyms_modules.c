@@ -138,6 +138,13 @@ static struct ck_error *module_symbols(struct kallsyms *ks, const struct ck_memo
 	uint32_t num = le32(hdr + (l->ks_num_symtab - lo));
 	if (num > KALLSYMS_MAX_MODULE_SYMS)
 		return warn(w, "%s: %u symbols is not plausible", mi->name, num);
+	if (num == 0)
+		return NULL;
+	/* Before allocating by num: the symbol table must end in mapped memory. */
+	uint8_t probe;
+	err = ck_mem_read(mem, symtab + (uint64_t)num * SYM_SIZE - 1, &probe, 1);
+	if (err)
+		return soft(err, w, mi->name);
 
 	uint8_t *syms = malloc((size_t)num * SYM_SIZE + 1), *types = malloc((size_t)num + 1);
 	struct msym *ms = malloc(((size_t)num + 1) * sizeof(*ms));
@@ -166,7 +173,7 @@ static struct ck_error *module_symbols(struct kallsyms *ks, const struct ck_memo
 		if (le32(syms + (size_t)i * SYM_SIZE) > maxname)
 			maxname = le32(syms + (size_t)i * SYM_SIZE);
 	size_t slen = (size_t)maxname + KALLSYMS_MAX_NAME, got = 0;
-	if (slen > ((size_t)64 << 20)) {
+	if (slen > ((size_t)16 << 20)) {
 		err = warn(w, "%s: string table offset 0x%llx is not plausible", mi->name,
 			   (unsigned long long)maxname);
 		goto out;
@@ -214,6 +221,8 @@ static struct ck_error *layout_span(const struct kallsyms_module_layout *l, uint
 {
 	if (l->name_len < 1 || l->name_len > KALLSYMS_MODULE_NAME_MAX)
 		return ck_error_create(CK_ERR_USAGE, "kallsyms_module_layout: name_len %d", l->name_len);
+	if (l->ks_symtab > 4096 || l->ks_num_symtab > 4096 || l->ks_strtab > 4096 || l->ks_typetab > 4096)
+		return ck_error_create(CK_ERR_USAGE, "kallsyms_module_layout: mod_kallsyms offset too large");
 	uint64_t ends[][2] = { { l->list, 8 }, { l->name, (uint64_t)l->name_len }, { l->kallsyms, 8 },
 			       { l->text_base, 8 }, { l->text_size, 4 },
 			       { (uint64_t)l->orc_unwind_ip, l->orc_unwind_ip >= 0 ? 8 : 0 },

@@ -328,6 +328,49 @@ int main(void)
 	}
 	UNIT_END(&u);
 
+	UNIT_BEGIN(&u, "kallsyms_realguest_nm_all_symbols");
+	{
+		/* Every nm symbol whose name is unique: same address (per-CPU ones unshifted), same type
+		 * letter (kallsyms_find).  kallsyms leaves some out on purpose (scripts/kallsyms): count those apart. */
+		struct nmsym *all = malloc(nnm * sizeof(*all));
+		memcpy(all, nm, nnm * sizeof(*all));
+		qsort(all, nnm, sizeof(*all), cmp_nm_name);
+		size_t checked = 0, absent = 0, unexpected = 0, wrong = 0;
+		for (size_t i = 0; i < nnm; i++) {
+			if ((i > 0 && !strcmp(all[i - 1].name, all[i].name)) ||
+			    (i + 1 < nnm && !strcmp(all[i + 1].name, all[i].name)))
+				continue;
+			uint64_t want = all[i].addr >> 63 ? all[i].addr + koff : all[i].addr, a = 0;
+			struct ksym s;
+			if (!kallsyms_address(ks, all[i].name, &a)) {
+				/* What scripts/kallsyms leaves out: local labels, export strings and CRCs,
+				 * absolute symbols, and its own tables (made after the symbol list). */
+				static const char *const skipped[] = { ".", "__kstrtab_", "__kstrtabns_", "__crc_",
+								       "kallsyms_" };
+				bool expected = (all[i].type | 0x20) == 'a';
+				for (size_t j = 0; j < sizeof(skipped) / sizeof(skipped[0]); j++)
+					expected |= !strncmp(all[i].name, skipped[j], strlen(skipped[j]));
+				absent++;
+				if (!expected && unexpected++ < 10)
+					printf("# nm %c %s: not in kallsyms\n", all[i].type, all[i].name);
+				continue;
+			}
+			checked++;
+			bool ok = a == want && kallsyms_lookup(ks, a, &s) && s.start == a &&
+				  kallsyms_find(ks, all[i].name, &s) && !s.module &&
+				  /* --absolute-percpu makes per-CPU symbols 'A' */
+				  s.type == (all[i].addr >> 63 ? all[i].type : 'A');
+			if (!ok && wrong++ < 5)
+				printf("# nm %c %s 0x%llx: ours %c 0x%llx\n", all[i].type, all[i].name,
+				       (unsigned long long)want, s.type, (unsigned long long)a);
+		}
+		printf("# nm symbols with unique names: %zu found at the nm address, %zu wrong, %zu not in kallsyms "
+		       "(%zu unexpectedly)\n", checked, wrong, absent, unexpected);
+		CHECK(&u, checked > 80000 && wrong == 0 && unexpected == 0);
+		free(all);
+	}
+	UNIT_END(&u);
+
 	UNIT_BEGIN(&u, "kallsyms_realguest_data_symbols");
 	{
 		static const char *const names[] = { "init_task", "__start_orc_unwind_ip", "__start_BTF", "__stop_BTF",

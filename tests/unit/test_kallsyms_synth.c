@@ -100,15 +100,15 @@ static size_t encode(const char *name, uint8_t *out)
 }
 
 /*
- * Write the tables into img at image offset 0x1000.  newer = 0: offsets,
+ * Write the tables into img at image offset start.  newer = 0: offsets,
  * relative_base, num_syms, names, markers, seqs_of_names, token table/index
  * (Debian 6.1); newer = 1: num_syms, names, markers, token table/index,
  * offsets, relative_base (no seqs).  Returns the table addresses.
  */
-static struct kallsyms_tables write_tables(uint8_t *img, const struct tsym *s, int newer)
+static struct kallsyms_tables write_tables(uint8_t *img, const struct tsym *s, int newer, size_t start)
 {
 	struct kallsyms_tables t;
-	size_t o = 0x1000, offs_at = 0, rb_at = 0;
+	size_t o = start, offs_at = 0, rb_at = 0;
 	if (!newer) {
 		offs_at = o;
 		o = al8(o + 4 * NSYMS);
@@ -193,6 +193,7 @@ static void check_decoded(struct unit *u, const struct kallsyms *ks, const struc
 	CHECK(u, kallsyms_lookup(ks, BASE + 0x100000 + 5, &k) && strlen(k.name) == 199 && k.size == 0x40);
 	uint64_t a;
 	CHECK(u, !kallsyms_address(ks, "func_", &a) && !kallsyms_address(ks, "nosuch:func_002", &a));
+	CHECK(u, kallsyms_find(ks, "func_003", &k) && k.start == BASE + 0x1080 && k.size == 0x80 && k.type == 't');
 }
 
 static struct ck_error *load(struct fakemem *f, const struct kallsyms_tables *t, struct kallsyms **ks)
@@ -285,7 +286,7 @@ int main(void)
 
 	for (int newer = 0; newer < 2; newer++) {
 		memset(img, 0, IMG);
-		t[newer] = write_tables(img, syms, newer);
+		t[newer] = write_tables(img, syms, newer, 0x1000);
 		UNIT_BEGIN(&u, newer ? "kallsyms_synth_decode_newer_layout" : "kallsyms_synth_decode_6_1_layout");
 		err = load(&f, &t[newer], &ks);
 		CHECK(&u, !err && ks);
@@ -311,6 +312,19 @@ int main(void)
 		ck_error_destroy(err);
 		UNIT_END(&u);
 	}
+	UNIT_BEGIN(&u, "kallsyms_synth_scan_tables_at_image_start");
+	{
+		/* Nothing mapped below the first page: the scan must not need memory below the tables. */
+		memset(img, 0, IMG);
+		struct kallsyms_tables at0 = write_tables(img, syms, 0, 0x40), s;
+		memset(&s, 0, sizeof(s));
+		err = kallsyms_scan(&mem, BASE, IMG, &s);
+		CHECK(&u, !err && !memcmp(&s, &at0, sizeof(s)));
+		ck_error_destroy(err);
+		memset(img, 0, IMG);
+		t[1] = write_tables(img, syms, 1, 0x1000);
+	}
+	UNIT_END(&u);
 	memcpy(orig, img, IMG);	/* newer layout */
 	struct kallsyms_tables good = t[1];
 

@@ -44,6 +44,10 @@ static void usage(FILE *out)
 	      "  --exe FILE         the main executable (cores from another machine/path)\n"
 	      "  --sysroot DIR      look for separate debug files under DIR/usr/lib/debug too\n"
 	      "  --debug-dir DIR    extra debug root: DIR/.build-id/xx/yyyy.debug\n"
+	      "  --vmlinux FILE     kernel images: the guest kernel's vmlinux with DWARF\n"
+	      "                     (else found by build-id, /usr/lib/debug/boot/vmlinux-REL\n"
+	      "                     or debuginfod; used only if its build-id matches)\n"
+	      "  --no-debuginfo     kernel images: guest memory only (kallsyms, BTF, ORC)\n"
 	      "                     (always searched: /usr/lib/debug, FILE.debug next to the\n"
 	      "                     binary, and debuginfod when DEBUGINFOD_URLS is set)\n"
 	      "\n"
@@ -67,7 +71,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_JSON = 256, OPT_DOT, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_ALL, OPT_MODULES,
-	OPT_MAX_FRAMES, OPT_DISABLE, OPT_LIST, OPT_FAIL_ON, OPT_DMESG,
+	OPT_MAX_FRAMES, OPT_DISABLE, OPT_LIST, OPT_FAIL_ON, OPT_DMESG, OPT_VMLINUX, OPT_NO_DEBUGINFO,
 };
 
 static const struct option long_opts[] = {
@@ -80,6 +84,8 @@ static const struct option long_opts[] = {
 	{ "all-threads", no_argument, NULL, OPT_ALL },
 	{ "modules", no_argument, NULL, OPT_MODULES },
 	{ "dmesg", no_argument, NULL, OPT_DMESG },
+	{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
+	{ "no-debuginfo", no_argument, NULL, OPT_NO_DEBUGINFO },
 	{ "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
 	{ "disable", required_argument, NULL, OPT_DISABLE },
 	{ "list-analyzers", no_argument, NULL, OPT_LIST },
@@ -195,6 +201,8 @@ int main(int argc, char **argv)
 		case OPT_ALL: ropt.all_threads = true; break;
 		case OPT_MODULES: ropt.show_modules = true; break;
 		case OPT_DMESG: dmesg = true; break;
+		case OPT_VMLINUX: topt.vmlinux = optarg; break;
+		case OPT_NO_DEBUGINFO: topt.no_debuginfo = true; break;
 		case OPT_MAX_FRAMES: {
 			char *end;
 			errno = 0;
@@ -238,7 +246,8 @@ int main(int argc, char **argv)
 		return cli_usage_error("coresummary", "--dmesg prints the kernel log alone: not with --json or --dot -");
 	/* Inputs named on the command line must exist: a typo would otherwise
 	 * silently degrade the symbols. */
-	const char *const inputs[][2] = { { topt.exe, "r" }, { topt.sym.debug_dir, "d" }, { topt.sym.sysroot, "d" } };
+	const char *const inputs[][2] = { { topt.exe, "r" }, { topt.sym.debug_dir, "d" }, { topt.sym.sysroot, "d" },
+					  { topt.vmlinux, "r" } };
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		struct stat st;
 		const char *p = inputs[i][0];
@@ -254,8 +263,8 @@ int main(int argc, char **argv)
 		}
 	}
 	/* The DOT file must never replace an input: checked now, before the work, and at the write. */
-	const char *files_in[] = { path, topt.companion, topt.exe };
-	struct outfile_rules rules = { .force = force, .inputs = files_in, .ninputs = 3 };
+	const char *files_in[] = { path, topt.companion, topt.exe, topt.vmlinux };
+	struct outfile_rules rules = { .force = force, .inputs = files_in, .ninputs = 4 };
 	struct ck_error *err = NULL;
 	if (dot && !dot_stdout && (err = outfile_check(dot, &rules)))
 		return fail(err);
@@ -263,6 +272,16 @@ int main(int argc, char **argv)
 	struct target *t = NULL;
 	if ((err = target_open(path, &topt, &t)))
 		return fail(err);
+	/* Options of the other target kind are mistakes, not silently ignored. */
+	bool kernel = t->ops->kind == TARGET_KERNEL_IMAGE;
+	const char *wrong = kernel && topt.exe ? "--exe" : kernel && topt.sym.sysroot ? "--sysroot"
+			  : !kernel && topt.vmlinux ? "--vmlinux" : !kernel && topt.no_debuginfo ? "--no-debuginfo"
+			  : !kernel && dmesg ? "--dmesg" : NULL;
+	if (wrong) {
+		target_destroy(t);
+		return cli_usage_error("coresummary", "%s does not apply to %s", wrong,
+				       kernel ? "a kernel image" : "a process core");
+	}
 	struct report r;
 	report_init(&r);
 	r.input = path;

@@ -471,6 +471,20 @@ static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activa
 		info_free(si);
 		return &ck_enomem;
 	}
+	/* Names from the fallback even where DWARF has the PC (the kernel's own
+	 * kallsyms), so that a frame is named the same with and without debug info. */
+	struct sym_fallback_answer a = { 0 };
+	if (r->fb.lookup && r->fb.names_first && r->fb.lookup(r->fb.arg, addr, &a) && a.function) {
+		char *fn = strdup(a.function);
+		if (!fn) {
+			info_free(si);
+			return &ck_enomem;
+		}
+		free(si->function);
+		si->function = fn;
+		si->function_start = a.function_start;
+		si->function_offset = pc - a.function_start;
+	}
 	*ret = si;
 	return NULL;
 }

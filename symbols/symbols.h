@@ -120,6 +120,7 @@ struct sym_fallback_answer {
 struct sym_fallback {
 	bool (*lookup)(void *arg, uint64_t addr, struct sym_fallback_answer *out);
 	void *arg;
+	bool names_first;	/* its function names win over DWARF's and the ELF symtab's too */
 };
 void sym_resolver_set_fallback(struct sym_resolver *r, const struct sym_fallback *fb);
 

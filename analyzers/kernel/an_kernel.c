@@ -60,7 +60,11 @@ static struct ck_error *kernel_run(struct target *t, const struct analyzer_optio
 		return &ck_enomem;
 	rk->vcpus = m->ncpus;
 	rk->ram_bytes = machine_ram_bytes(m);
-	rk->symbols_source = "kallsyms (guest memory)";
+	rk->symbols_source = target_kernel_vmlinux(t) ? "kallsyms (guest memory) + vmlinux DWARF"
+						      : "kallsyms (guest memory)";
+	rk->vmlinux = dup_or_null(target_kernel_vmlinux(t));
+	if (target_kernel_vmlinux(t) && !rk->vmlinux)
+		return &ck_enomem;
 	struct ktypes *ty = target_kernel_types(t);
 	rk->types_source = ty ? ktypes_source(ty) : NULL;
 	rk->unwinder = "orc";

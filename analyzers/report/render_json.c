@@ -149,6 +149,7 @@ static void kernel_json(FILE *out, const struct report *r, bool *first)
 		jkey(out, "guest_os", &f); jstr(out, k->guest_os);
 		jkey(out, "source_format", &f); jstr(out, k->source_format);
 		jkey(out, "symbols", &f); jstr(out, k->symbols_source);
+		jkey(out, "vmlinux", &f); jstr(out, k->vmlinux);
 		jkey(out, "types", &f); jstr(out, k->types_source);
 		jkey(out, "unwinder", &f); jstr(out, k->unwinder);
 		jkey(out, "panic", &f);

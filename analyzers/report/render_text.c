@@ -131,6 +131,8 @@ static void print_kernel_system(FILE *out, const struct report *r)
 	fprintf(out, "\n");
 	fprintf(out, "sources:  symbols %s, types %s, unwinder %s\n", k->symbols_source ? k->symbols_source : "?",
 		k->types_source ? k->types_source : "?", k->unwinder ? k->unwinder : "?");
+	if (k->vmlinux)
+		fprintf(out, "vmlinux:  %s\n", k->vmlinux);
 	for (size_t i = 0; i < k->ncpus; i++) {
 		const struct rpt_cpu *c = &k->cpus[i];
 		const struct rpt_thread *t = c->thread >= 0 ? &r->threads[c->thread] : NULL;

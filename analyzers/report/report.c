@@ -80,6 +80,7 @@ void report_deinit(struct report *r)
 	free(k->release);
 	free(k->build_id);
 	free(k->banner);
+	free(k->vmlinux);
 	free(k->vm_name);
 	free(k->guest_os);
 	free(k->source_format);

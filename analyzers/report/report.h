@@ -201,7 +201,8 @@ struct rpt_kernel {
 	size_t vcpus;
 	uint64_t ram_bytes;
 	char *vm_name, *guest_os, *source_format;
-	const char *symbols_source;	/* "kallsyms (guest memory)", "vmlinux (DWARF)" (static) */
+	const char *symbols_source;	/* "kallsyms (guest memory)" [+ " + vmlinux DWARF"] (static) */
+	char *vmlinux;			/* the vmlinux used for DWARF, NULL if none */
 	const char *types_source;	/* ktypes_source() (static) */
 	const char *unwinder;		/* "orc" (static) */
 	bool panicked;

@@ -132,6 +132,8 @@ static inline void target_destroy(struct target *t)
 struct target_core_options {
 	const char *exe;		/* --exe: the main executable, or NULL */
 	const char *companion;		/* machine images: the .vmem named on the command line, or NULL */
+	const char *vmlinux;		/* kernel images: --vmlinux FILE, or NULL to look by build-id */
+	bool no_debuginfo;		/* kernel images: --no-debuginfo, guest memory only */
 	struct sym_options sym;		/* --debug-dir, --sysroot */
 };
 

@@ -19,11 +19,13 @@
 #include <string.h>
 
 #include "kallsyms.h"
+#include "kernel_debuginfo.h"
 #include "kernel_layout.h"
 #include "kernel_memory.h"
 #include "kernel_tasks.h"
 #include "ktypes.h"
 #include "orc.h"
+#include "vmcoreinfo.h"
 
 enum { PF_KTHREAD = 0x00200000 };
 
@@ -44,6 +46,7 @@ struct kernel_target {
 	struct orc_unwinder *orc;
 	uint64_t text_start, text_end;	/* vmlinux _stext.._etext, for module names */
 	struct sym_resolver *syms;
+	struct kernel_debuginfo dbg;	/* vmlinux DWARF for file:line and inlines, if found */
 	char **warnings;		/* what could not be read, one line each */
 	size_t nwarnings;
 };
@@ -189,6 +192,7 @@ static void kt_destroy(struct target *t)
 	if (!kt)
 		return;
 	sym_resolver_destroy(kt->syms);
+	kernel_debuginfo_close(&kt->dbg);
 	orc_unwinder_destroy(kt->orc);
 	free(kt->threads);
 	free(kt->tasks);
@@ -345,9 +349,27 @@ struct ck_error *target_kernel_create(struct machine *m, const struct linux_kern
 			th->regs = kt->m.cpus[s->cpu];
 	}
 	kt->nthreads = n;
-	if ((err = sym_resolver_create(NULL, &kt->syms)))
+	/* DWARF adds file:line and inline frames; names, types and stacks stay the guest's own. */
+	if (!opt || !opt->no_debuginfo) {
+		size_t blen = 0;
+		const char *bid = vmcoreinfo_get(vi, kt->m.meta.vmcoreinfo_len, "BUILD-ID", &blen);
+		char *build_id = bid && blen ? strndup(bid, blen) : NULL;
+		if (bid && blen && !build_id) {
+			err = &ck_enomem;
+			goto fail;
+		}
+		err = kernel_debuginfo_open(&kt->dbg, &kt->k, build_id, opt ? opt->vmlinux : NULL,
+					    opt ? &opt->sym : NULL);
+		free(build_id);
+		if (err)
+			goto fail;
+		for (size_t i = 0; i < kt->dbg.nwarnings; i++)
+			if ((err = kt_warn(kt, "%s", kt->dbg.warnings[i])))
+				goto fail;
+	}
+	if ((err = sym_resolver_create(kt->dbg.dwfl, &kt->syms)))
 		goto fail;
-	sym_resolver_set_fallback(kt->syms, &(struct sym_fallback){ kallsyms_fallback, kt });
+	sym_resolver_set_fallback(kt->syms, &(struct sym_fallback){ kallsyms_fallback, kt, true });
 	*ret = &kt->base;
 	return NULL;
 fail:
@@ -385,4 +407,9 @@ struct kallsyms *target_kernel_kallsyms(struct target *t)
 struct ktypes *target_kernel_types(struct target *t)
 {
 	return t->ops == &kernel_ops ? KT(t)->types : NULL;
+}
+
+const char *target_kernel_vmlinux(struct target *t)
+{
+	return t->ops == &kernel_ops && KT(t)->dbg.dwfl ? (KT(t)->dbg.path ? KT(t)->dbg.path : "debuginfod") : NULL;
 }

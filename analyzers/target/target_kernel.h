@@ -30,5 +30,7 @@ const struct ktask_list *target_kernel_tasks(struct target *t);
 const struct ck_memory *target_kernel_memory(struct target *t);
 struct kallsyms *target_kernel_kallsyms(struct target *t);
 struct ktypes *target_kernel_types(struct target *t);
+/* The vmlinux whose DWARF gives file:line and inlines ("debuginfod" if fetched); NULL if none. */
+const char *target_kernel_vmlinux(struct target *t);
 
 #endif

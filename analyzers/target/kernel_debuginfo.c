@@ -1,0 +1,208 @@
+/* kernel_debuginfo.c - the guest kernel's vmlinux for file:line and inline frames. */
+#include "kernel_debuginfo.h"
+
+#include <elfutils/libdwelf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "x86_paging.h"
+
+static struct ck_error *warn(struct kernel_debuginfo *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static struct ck_error *warn(struct kernel_debuginfo *d, const char *fmt, ...)
+{
+	char **nw = realloc(d->warnings, (d->nwarnings + 1) * sizeof(*nw));
+	if (!nw)
+		return &ck_enomem;
+	d->warnings = nw;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&d->warnings[d->nwarnings], fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return &ck_enomem;
+	d->nwarnings++;
+	return NULL;
+}
+
+/* A vmlinux candidate: its build-id as hex and its kernel-half link range. */
+struct vmlinux_facts {
+	char build_id[129];
+	uint64_t lo, hi;	/* [lo, hi): PT_LOADs at kernel addresses (not the per-CPU one at 0) */
+};
+
+/* 0 ok; -1 cannot open (errno); -2 not an ELF with kernel PT_LOADs. */
+static int read_facts(const char *path, struct vmlinux_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	int rc = -2;
+	size_t phnum;
+	if (e && elf_kind(e) == ELF_K_ELF && elf_getphdrnum(e, &phnum) == 0) {
+		const void *id = NULL;
+		ssize_t n = dwelf_elf_gnu_build_id(e, &id);
+		for (ssize_t i = 0; i < n && i < 64; i++)
+			snprintf(f->build_id + 2 * i, 3, "%02x", ((const unsigned char *)id)[i]);
+		f->lo = UINT64_MAX;
+		for (size_t i = 0; i < phnum && i < 4096; i++) {
+			GElf_Phdr ph;
+			if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD || ph.p_vaddr < X86_START_KERNEL_MAP)
+				continue;
+			if (ph.p_vaddr < f->lo)
+				f->lo = ph.p_vaddr;
+			if (ph.p_vaddr + ph.p_memsz > f->hi)
+				f->hi = ph.p_vaddr + ph.p_memsz;
+		}
+		if (f->hi > f->lo)
+			rc = 0;
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return rc;
+}
+
+/* find_elf: the file we chose (module userdata), else libdwfl's build-id search (debuginfod too). */
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base, char **file_name,
+		    Elf **elfp)
+{
+	const char *path = *userdata;
+	if (!path)
+		return dwfl_build_id_find_elf(mod, userdata, name, base, file_name, elfp);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && !(*file_name = strdup(path))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Report vmlinux at its runtime range; libdwfl works out the KASLR bias from it. */
+static struct ck_error *report(struct kernel_debuginfo *d, const struct linux_kernel *k, const char *path,
+			       const struct vmlinux_facts *f, const unsigned char *id, size_t idlen)
+{
+	if (!(d->dwfl = dwfl_begin(&d->cfg.callbacks)))
+		return sym_dwfl_error(CK_ERR_SYSTEM, "dwfl_begin");
+	dwfl_report_begin(d->dwfl);
+	Dwfl_Module *m = dwfl_report_module(d->dwfl, "vmlinux", f->lo + k->kernel_offset, f->hi + k->kernel_offset);
+	if (!m)
+		return sym_dwfl_error(CK_ERR_SYSTEM, "reporting vmlinux");
+	void **ud = NULL;
+	dwfl_module_info(m, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+	if (path) {
+		if (!(d->path = strdup(path)))
+			return &ck_enomem;
+		*ud = d->path;
+	} else if (dwfl_module_report_build_id(m, id, idlen, 0) != 0) {
+		return sym_dwfl_error(CK_ERR_SYSTEM, "reporting vmlinux's build-id");
+	}
+	dwfl_report_end(d->dwfl, NULL, NULL);
+	Dwarf_Addr bias;
+	if (!dwfl_module_getelf(m, &bias)) {
+		(void)dwfl_errno();
+		dwfl_end(d->dwfl);
+		d->dwfl = NULL;
+		return NULL;	/* not found (debuginfod too): the caller warns */
+	}
+	return NULL;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+struct ck_error *kernel_debuginfo_open(struct kernel_debuginfo *d, const struct linux_kernel *k,
+				       const char *build_id, const char *vmlinux, const struct sym_options *opt)
+{
+	memset(d, 0, sizeof(*d));
+	struct ck_error *err = sym_config_init(&d->cfg, opt);
+	if (err)
+		return err;
+	d->cfg.callbacks.find_elf = find_elf;
+	struct vmlinux_facts f;
+	if (vmlinux) {
+		int rc = read_facts(vmlinux, &f);
+		if (rc == -1)
+			return ck_error_create(CK_ERR_INPUT, "%s: cannot read: %s", vmlinux, strerror(errno));
+		if (rc == -2)
+			return ck_error_create(CK_ERR_INPUT, "%s: not a vmlinux (no kernel-address PT_LOAD)", vmlinux);
+		if (!build_id || strcmp(f.build_id, build_id) == 0)
+			return report(d, k, vmlinux, &f, NULL, 0);
+		return warn(d, "--vmlinux %s ignored: its build-id %s is not the guest kernel's %s", vmlinux,
+			    f.build_id[0] ? f.build_id : "(none)", build_id);
+	}
+	if (!build_id)
+		return warn(d, "the guest kernel has no BUILD-ID in VMCOREINFO: no vmlinux looked for "
+			    "(give --vmlinux)");
+	char *cand[8] = { 0 };
+	size_t nc = 0;
+	const char *roots[] = { opt ? opt->debug_dir : NULL, "/usr/lib/debug" };
+	int ok = 1;
+	for (size_t i = 0; i < 2; i++) {
+		if (!roots[i] || strlen(build_id) < 3)
+			continue;
+		ok &= asprintf(&cand[nc++], "%s/.build-id/%.2s/%s.debug", roots[i], build_id, build_id + 2) >= 0;
+		ok &= asprintf(&cand[nc++], "%s/.build-id/%.2s/%s", roots[i], build_id, build_id + 2) >= 0;
+	}
+	ok &= asprintf(&cand[nc++], "/usr/lib/debug/boot/vmlinux-%s", k->osrelease) >= 0;
+	ok &= asprintf(&cand[nc++], "/boot/vmlinux-%s", k->osrelease) >= 0;
+	ok &= asprintf(&cand[nc++], "/lib/modules/%s/build/vmlinux", k->osrelease) >= 0;
+	const char *found = NULL;
+	for (size_t i = 0; ok && i < nc && !found && !err; i++) {
+		if (!cand[i] || read_facts(cand[i], &f) != 0)
+			continue;
+		if (strcmp(f.build_id, build_id) == 0)
+			found = cand[i];
+		else
+			err = warn(d, "%s is not the guest kernel's vmlinux (build-id %s, the guest's is %s)", cand[i],
+				   f.build_id[0] ? f.build_id : "none", build_id);
+	}
+	if (!ok)
+		err = &ck_enomem;
+	if (!err && found)
+		err = report(d, k, found, &f, NULL, 0);
+	if (!err && !found && getenv("DEBUGINFOD_URLS") && *getenv("DEBUGINFOD_URLS")) {
+		unsigned char id[64];
+		size_t n = 0;
+		for (const char *p = build_id; p[0] && p[1] && n < sizeof(id); p += 2) {
+			int hi = hexval(p[0]), lo = hexval(p[1]);
+			if (hi < 0 || lo < 0)
+				break;
+			id[n++] = (unsigned char)(hi << 4 | lo);
+		}
+		/* The range is unknown until the file is there: the kernel image's nominal 1 GiB. */
+		f.lo = X86_START_KERNEL_MAP;
+		f.hi = X86_START_KERNEL_MAP + (1ULL << 30);
+		err = report(d, k, NULL, &f, id, n);
+	}
+	if (!err && !d->dwfl)
+		err = warn(d, "no vmlinux with DWARF for Linux %s (build-id %s): frames have no file:line or "
+			   "inline frames (install the kernel's -dbg package, give --vmlinux, or set DEBUGINFOD_URLS)",
+			   k->osrelease, build_id);
+	for (size_t i = 0; i < nc; i++)
+		free(cand[i]);
+	return err;
+}
+
+void kernel_debuginfo_close(struct kernel_debuginfo *d)
+{
+	if (d->dwfl)
+		dwfl_end(d->dwfl);
+	sym_config_deinit(&d->cfg);
+	free(d->path);
+	for (size_t i = 0; i < d->nwarnings; i++)
+		free(d->warnings[i]);
+	free(d->warnings);
+	memset(d, 0, sizeof(*d));
+}

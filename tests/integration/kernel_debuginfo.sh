@@ -1,0 +1,82 @@
+#!/bin/bash
+# coresummary on a kernel image with and without the vmlinux's DWARF: the same
+# tasks, states and physical frames (names normalised) in both modes; DWARF
+# adds file:line and inline frames; a vmlinux with another build-id is ignored
+# with a warning naming both ids; options of the other target kind are usage
+# errors.
+. "$(dirname "$0")/lib/common.sh"
+CS=$BIN/coresummary
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+need_deps
+G=$("$ROOT/testdata/guest.sh" small) || { fail guest "testdata/guest.sh small failed"; finish; }
+D=$("$ROOT/testdata/proc/mkcores.sh") || { fail mkcores "testdata/proc/mkcores.sh failed"; finish; }
+KVER=$(sed -n 's/^kver=//p' "$G/info")
+VMLINUX=/usr/lib/debug/boot/vmlinux-$KVER
+BUILD_ID=$(strings "$G/qemu.elf" | sed -n 's/^BUILD-ID=//p' | head -1)
+
+run() {  # run NAME OUT ARGS...: exit 0 and valid JSON
+	local n=$1 out=$2; shift 2
+	if "$CS" --json "$@" >"$out" 2>"$T/err" && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out"; then
+		ok "$n"
+	else
+		fail "$n" "$(head -3 "$T/err")"
+	fi
+}
+run dwarf-mode "$T/dwarf.json" "$G/qemu.elf"
+run memory-mode "$T/mem.json" --no-debuginfo "$G/qemu.elf"
+run explicit-vmlinux "$T/explicit.json" --vmlinux "$VMLINUX" "$G/qemu.elf"
+
+python3 - "$T/dwarf.json" "$T/mem.json" "$T/explicit.json" "$VMLINUX" <<'EOF'
+import json, re, sys
+dw, mem, ex = (json.load(open(p)) for p in sys.argv[1:4])
+vmlinux = sys.argv[4]
+norm = lambda f: re.sub(r"\.(constprop|isra|part|cold)(\.\d+)?$", "", f or "?")
+def view(r):
+    return [(t["tid"], t["task"], t["sched_state"], t["cpu"], [norm(f["function"]) for f in t["frames"]])
+            for t in r["threads"]]
+def check(name, cond, why=""):
+    print(("ok " if cond else "FAIL ") + name + ("" if cond else ": " + why))
+check("same-tasks-states-frames", view(dw) == view(mem), "DWARF and memory-only reports differ")
+check("same-cpus", dw["cpus"] == mem["cpus"])
+check("dwarf-source", dw["kernel"]["vmlinux"] == vmlinux and "DWARF" in dw["kernel"]["symbols"],
+      str(dw["kernel"]["vmlinux"]))
+check("memory-source", mem["kernel"]["vmlinux"] is None and mem["kernel"]["symbols"] == "kallsyms (guest memory)")
+frames = [f for t in dw["threads"] for f in t["frames"] if f["module"] == "vmlinux"]
+with_line = [f for f in frames if f["file"] and f["line"]]
+check("dwarf-file-line", len(with_line) == len(frames) and frames,
+      "%d of %d vmlinux frames have file:line" % (len(with_line), len(frames)))
+sched = [f for f in frames if f["function"] == "__schedule"]
+check("dwarf-inline-context_switch", sched and all(any(i["function"] == "context_switch" for i in f["inlines"]) for f in sched),
+      "__schedule frames lack the inlined context_switch")
+check("memory-no-file-line", not any(f["file"] or f["inlines"] for t in mem["threads"] for f in t["frames"]))
+mod = [f for t in dw["threads"] for f in t["frames"] if f["module"] == "deadlock"]
+check("module-frames-named", mod and all(f["function"] for f in mod), "module frames: %r" % mod[:2])
+check("explicit-vmlinux-same", view(ex) == view(dw) and ex["kernel"]["vmlinux"] == vmlinux)
+EOF
+
+# A "vmlinux" of another build: a static ELF linked at the kernel's address, with its own build-id.
+printf 'void _start(void) { for (;;) ; }\n' >"$T/fake.c"
+cc -nostdlib -static -Wl,--build-id -Wl,-Ttext-segment=0xffffffff81000000 -o "$T/fake-vmlinux" "$T/fake.c" 2>"$T/cc.err" ||
+	fail fake-vmlinux "$(head -2 "$T/cc.err")"
+FAKE_ID=$(readelf -n "$T/fake-vmlinux" | sed -n 's/.*Build ID: //p')
+run wrong-vmlinux "$T/wrong.json" --vmlinux "$T/fake-vmlinux" "$G/qemu.elf"
+python3 - "$T/wrong.json" "$T/mem.json" "$FAKE_ID" "$BUILD_ID" <<'EOF'
+import json, sys
+w, mem = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+fake, real = sys.argv[3], sys.argv[4]
+warn = [x for x in w["warnings"] if "ignored" in x]
+ok = len(warn) == 1 and fake in warn[0] and real in warn[0] and w["kernel"]["vmlinux"] is None
+print(("ok" if ok else "FAIL") + " wrong-vmlinux-warns-with-both-ids" + ("" if ok else ": %r" % w["warnings"]))
+same = [t["frames"] for t in w["threads"]] == [t["frames"] for t in mem["threads"]]
+print(("ok" if same else "FAIL") + " wrong-vmlinux-not-used" + ("" if same else ": frames differ from memory-only"))
+EOF
+
+st() { "$@" >/dev/null 2>"$T/st.err"; echo $?; }
+[ "$(st "$CS" --vmlinux "$T/nonexistent" "$G/qemu.elf")" = 2 ] && ok missing-vmlinux-exit-2 || fail missing-vmlinux-exit-2 "$(cat "$T/st.err")"
+[ "$(st "$CS" --exe /bin/true "$G/qemu.elf")" = 1 ] && grep -q -- '--exe does not apply to a kernel image' "$T/st.err" &&
+	ok exe-with-kernel-is-usage || fail exe-with-kernel-is-usage "$(cat "$T/st.err")"
+[ "$(st "$CS" --vmlinux "$VMLINUX" "$D/abba.core")" = 1 ] && grep -q -- '--vmlinux does not apply to a process core' "$T/st.err" &&
+	ok vmlinux-with-process-is-usage || fail vmlinux-with-process-is-usage "$(cat "$T/st.err")"
+[ "$(st "$CS" --dmesg "$D/abba.core")" = 1 ] && ok dmesg-with-process-is-usage || fail dmesg-with-process-is-usage "$(cat "$T/st.err")"
+finish

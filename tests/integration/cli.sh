@@ -72,6 +72,21 @@ expect vmsn-with-vmem-arg 0 "$V" -N -q -o "$T/n.core" "$FX/vmem-bed2-both.vmsn" 
 expect missing-dir-is-system-error 3 "$V" -q -o "$T/no/such/dir/x.core" "$IN"
 ls "$T" | grep -q '\.tmp\|tmp\.' && fail no-temp-left "$(ls "$T")" || ok no-temp-left
 
+# --info names vmss2core's own output as such (not as QEMU's dump) and prints phys_base in hex.
+expect info-own-output 0 "$V" --info "$T/n4.core" && grep -q 'format *ELF vmcore (written by vmss2core' "$T/out" &&
+	grep -qE 'phys_base *-?0x[0-9a-f]+$' "$T/out" || fail info-own-output-text "$(grep -E 'format|phys_base' "$T/out")"
+# Progress on a terminal redraws at most ~10 times a second (script(1) gives it a pty).
+if command -v script >/dev/null; then
+	start=$(date +%s.%N)
+	script -qec "$V -f -o $T/p.core $IN" /dev/null >"$T/pty.out" 2>&1
+	secs=$(echo "$(date +%s.%N) - $start" | bc)
+	redraws=$(tr -cd '\r' <"$T/pty.out" | wc -c)
+	if grep -q 'vmss2core: 100%' "$T/pty.out" && [ "$(echo "$redraws <= 10 * $secs + 3" | bc)" = 1 ]; then
+		ok progress-redraw-rate
+	else
+		fail progress-redraw-rate "$redraws redraws in $secs s: $(tr '\r' '\n' <"$T/pty.out" | tail -2)"
+	fi
+fi
 expect info 0 "$V" --info "$IN"
 lacks=
 for want in 'format' 'vCPUs *2' 'guest OS *debian12-64' 'vm name' 'missing:' 'kernel *Linux 6' 'KASLR offset' 'direct map *0xffff' 'regions'; do

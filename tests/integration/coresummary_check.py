@@ -201,7 +201,7 @@ def expect(case, report_path, out_path):
     findings = [f['kind'] for f in rep['findings']]
     n = case
     ok = True
-    ok &= check(f"{n} schema", rep.get('schema_version') == 1 and rep.get('schema') == 'corekit.coresummary',
+    ok &= check(f"{n} schema", rep.get('schema_version') == 2 and rep.get('schema') == 'corekit.coresummary',
                 'schema/version missing')
     if case in ('abba', 'cycle3', 'piabba'):
         holders = [r for r in rows if 'holds' in r and 'wants' in r]

@@ -264,7 +264,7 @@ int main(int argc, char **argv)
 		CHECK(&u, r.ncpus == 2 && same_regs(&m.cpus[0], &r.cpus[0]) && same_regs(&m.cpus[1], &r.cpus[1]));
 		CHECK(&u, built && same_memory(&m, &r));
 		CHECK(&u, r.meta.vmcoreinfo && m.meta.vmcoreinfo && !strcmp(r.meta.vmcoreinfo, m.meta.vmcoreinfo));
-		CHECK(&u, r.meta.source_format && strstr(r.meta.source_format, "QEMU"));
+		CHECK(&u, r.meta.source_format && strstr(r.meta.source_format, "written by vmss2core"));
 		/* Detection works on our own output too, and finds the same kernel. */
 		struct linux_kernel k2;
 		err = linux_kernel_detect(&r, &k2);

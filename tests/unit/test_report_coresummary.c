@@ -134,7 +134,7 @@ int main(void)
 	char *j = render(0, &r);
 	CHECK(&u, j != NULL);
 	if (j) {
-		CHECK(&u, strncmp(j, "{\"schema\":\"corekit.coresummary\",\"schema_version\":1,", 51) == 0);
+		CHECK(&u, strncmp(j, "{\"schema\":\"corekit.coresummary\",\"schema_version\":2,", 51) == 0);
 		CHECK(&u, json_ok(j));
 		CHECK(&u, strstr(j, "\"pc\":\"0x00000000004011d0\""));
 		CHECK(&u, strstr(j, "\"address\":\"0x0000000000000010\""));

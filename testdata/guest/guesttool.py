@@ -10,7 +10,9 @@
   guesttool.py verify ELF ram.layout    check that each ram file equals the ELF's bytes there
   guesttool.py truth serial.log         key=value ground truth from the console: lock and
                                         task addresses and pids printed by deadlock.ko,
-                                        the D-state pids seen by /init, hung-task reports
+                                        the D-state pids seen by /init, hung-task reports;
+                                        and the module's DLTRUTH key=value pairs, soft-lockup
+                                        reports and the panic (hang/panic shapes)
 """
 import json, re, socket, struct, sys
 
@@ -132,6 +134,26 @@ def main():
         print("hung_task_reports=%s" % " ".join("%s:%s" % h for h in hung))
         m = re.search(r"ck: D-state pids: *(.*)", text)
         print("d_state_pids=%s" % (m.group(1).strip() if m else ""))
+        # hang/panic shapes only (the plain shapes print none of these lines)
+        for line in re.findall(r"DLTRUTH (.*)", text):
+            for kv in line.split():
+                if "=" in kv:
+                    print(kv)
+        lockups = re.findall(r"soft lockup - CPU#(\d+) stuck for \d+s! \[(.*):(\d+)\]", text)
+        if lockups:
+            print("soft_lockup_reports=%s" % " ".join("%s:%s:%s" % l for l in lockups))
+        m = re.search(r"Kernel panic - not syncing: (.*)", text)
+        if m:
+            print("panic_msg=%s" % m.group(1).strip())
+            bug = re.search(r"BUG: (.*)", text)
+            print("panic_bug=%s" % (bug.group(1).strip() if bug else ""))
+            # the Oops header: "CPU: 1 PID: 95 Comm: dl_oops ..." (6.12: "CPU: 1 UID: 0 PID: ...")
+            who = re.search(r"CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (\S+)", text)
+            if who:
+                print("panic_cpu=%s\npanic_pid=%s\npanic_comm=%s" % who.groups())
+            rip = re.search(r"RIP: [0-9a-f]{4}:([A-Za-z0-9_.]+)\+(0x[0-9a-f]+)/(0x[0-9a-f]+)", text)
+            if rip:
+                print("panic_func=%s\npanic_rip=%s+%s/%s" % (rip.group(1), rip.group(1), rip.group(2), rip.group(3)))
     elif cmd == "verify":
         import os
         loads = elf_loads(sys.argv[2])

@@ -100,8 +100,8 @@ static void print_user_regs(FILE *out, const struct rpt_thread *t)
 	const struct rpt_task *k = &t->task;
 	if (!k->has_user_regs)
 		return;
-	fprintf(out, "  user mode: rip 0x%016llx rsp 0x%016llx", (unsigned long long)k->user_rip,
-		(unsigned long long)k->user_rsp);
+	fprintf(out, "  %s: rip 0x%016llx rsp 0x%016llx", t->nframes ? "user mode" : "running in user mode",
+		(unsigned long long)k->user_rip, (unsigned long long)k->user_rsp);
 	if (k->syscall_nr >= 0)
 		fprintf(out, ", syscall %lld", (long long)k->syscall_nr);
 	fprintf(out, "\n");

@@ -80,6 +80,15 @@ static struct ck_error *kt_unwind(struct target *t, size_t i, size_t max, struct
 	struct ck_error *err;
 	bool from_regs = task->on_cpu && task->cpu >= 0 && (size_t)task->cpu < kt->m.ncpus &&
 			 x86_regs_has(&kt->m.cpus[task->cpu], REG_RIP);
+	if (from_regs && (kt->m.cpus[task->cpu].sel[X86_CS] & 3)) {
+		/* The vCPU runs this task in user mode: no kernel stack to show, only where it is. */
+		tt->has_user_regs = true;
+		tt->user_regs = kt->m.cpus[task->cpu];
+		*frames = NULL;
+		*n = 0;
+		*incomplete = false;
+		return NULL;
+	}
 	if (from_regs) {
 		/* The vCPU may be on an IRQ or exception stack: no bounds, the unwinder follows switches. */
 		orc_state_from_regs(&kt->m.cpus[task->cpu], 0, 0, &st);

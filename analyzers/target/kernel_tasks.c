@@ -164,8 +164,13 @@ static struct ck_error *add_task(struct walk *w, uint64_t addr, bool idle, bool 
 	return NULL;
 }
 
-/* Addresses of the containers of a list: each next pointer minus member_off; stops on a loop. */
-static struct ck_error *walk_threads(struct walk *w, uint64_t leader)
+/*
+ * The threads of leader's group: signal->thread_head, linked through each
+ * task's thread_node.  Every thread must belong to the same signal_struct;
+ * a list that leads elsewhere, or back to a task seen before, is cut there
+ * with a warning.
+ */
+static struct ck_error *walk_threads(struct walk *w, uint64_t leader, int64_t leader_pid)
 {
 	const struct kernel_layout *l = w->l;
 	uint64_t sig = 0, head, next;
@@ -177,15 +182,58 @@ static struct ck_error *walk_threads(struct walk *w, uint64_t leader)
 	head = sig + l->signal_thread_head;
 	if ((err = ck_mem_read_u64(w->mem, head, &next)))
 		return soften(w->tl, err, "reading signal->thread_head");
+	bool leader_seen = false;
 	for (size_t i = 0; next != head && i < KTASKS_MAX; i++) {
-		uint64_t task = next - l->task_thread_node;
-		bool added;
-		if ((err = add_task(w, task, false, &added)))
-			return err;
-		if (!added && task != leader)
-			break;	/* seen before: a loop, or the leader */
+		uint64_t task = next - l->task_thread_node, tsig = 0;
+		if ((err = ck_mem_read_u64(w->mem, task + l->task_signal, &tsig)))
+			return soften(w->tl, err, "walking a thread list");
+		if (tsig != sig)
+			return warn(w->tl, "the thread list of pid %lld leads to task 0x%llx of another thread group: "
+				    "cut there", (long long)leader_pid, (unsigned long long)task);
+		bool added = false;
+		if (task == leader) {
+			if (leader_seen)
+				return warn(w->tl, "the thread list of pid %lld loops: cut there", (long long)leader_pid);
+			leader_seen = true;
+		} else {
+			size_t nw = w->tl->nwarnings;
+			if ((err = add_task(w, task, false, &added)))
+				return err;
+			if (!added)
+				return w->tl->nwarnings != nw ? NULL	/* unreadable: already said */
+				       : warn(w->tl, "the thread list of pid %lld loops back to task 0x%llx: cut there",
+					      (long long)leader_pid, (unsigned long long)task);
+		}
 		if ((err = ck_mem_read_u64(w->mem, next, &next)))
 			return soften(w->tl, err, "walking a thread list");
+	}
+	return NULL;
+}
+
+/* Thread-group leaders on init_task.tasks, each with its threads.  Problems are warnings. */
+static struct ck_error *walk_groups(struct walk *w, uint64_t init_task)
+{
+	const struct kernel_layout *l = w->l;
+	struct ktask_list *tl = w->tl;
+	uint64_t head = init_task + l->task_tasks, next;
+	struct ck_error *err = ck_mem_read_u64(w->mem, head, &next);
+	if (err)
+		return soften(tl, err, "reading init_task.tasks");
+	for (size_t i = 0; next != head; i++) {
+		if (i == KTASKS_MAX)
+			return warn(tl, "more than %d tasks: the list is cut there", KTASKS_MAX);
+		uint64_t leader = next - l->task_tasks;
+		bool added;
+		size_t before = tl->n, nw = tl->nwarnings;
+		if ((err = add_task(w, leader, false, &added)))
+			return err;
+		if (!added)	/* unreadable (already said), or seen before: leaders appear once */
+			return tl->nwarnings != nw ? NULL
+			       : warn(tl, "the task list loops back to task 0x%llx: cut there", (unsigned long long)leader);
+		if ((err = walk_threads(w, leader, tl->tasks[before].pid)))
+			return err;
+		if ((err = ck_mem_read_u64(w->mem, next, &next)))
+			return soften(tl, err, "walking the task list");
 	}
 	return NULL;
 }
@@ -237,37 +285,8 @@ struct ck_error *ktasks_read(const struct ck_memory *mem, const struct kernel_la
 		if ((err = add_task(&w, sym->init_task, true, &added)))
 			goto out;
 	}
-	/* Thread-group leaders on init_task.tasks, each with its threads. */
-	uint64_t head = sym->init_task + l->task_tasks, next;
-	if ((err = ck_mem_read_u64(mem, head, &next))) {
-		err = soften(&tl, err, "reading init_task.tasks");
+	if ((err = walk_groups(&w, sym->init_task)))
 		goto out;
-	}
-	for (size_t i = 0; next != head && i < KTASKS_MAX; i++) {
-		uint64_t leader = next - l->task_tasks;
-		bool added;
-		size_t before = tl.n, nw = tl.nwarnings;
-		if ((err = add_task(&w, leader, false, &added)))
-			goto out;
-		if (!added && tl.n == before && tl.nwarnings == nw) {
-			/* Seen before: leaders appear once on a sane list, so this is a cycle. */
-			err = warn(&tl, "the task list loops back to task 0x%llx", (unsigned long long)leader);
-			goto out;
-		}
-		if ((err = walk_threads(&w, leader)))
-			goto out;
-		uint64_t prev = next;
-		if ((err = ck_mem_read_u64(mem, next, &next))) {
-			err = soften(&tl, err, "walking the task list");
-			goto out;
-		}
-		if (next == prev) {
-			err = warn(&tl, "the task list points to itself at 0x%llx", (unsigned long long)prev);
-			goto out;
-		}
-		if (i + 1 == KTASKS_MAX)
-			err = warn(&tl, "more than %d tasks: the list is cut there", KTASKS_MAX);
-	}
 	/* Which task runs on which CPU, and how long ago the others ran. */
 	for (size_t i = 0; i < tl.n; i++) {
 		struct ktask *t = &tl.tasks[i];

@@ -41,9 +41,9 @@ run() {
 }
 # drgn_oracle CORE OUT: drgn's cpus, then its stacks on a copy whose pr_pids name the running tasks
 drgn_oracle() {
+	# shellcheck disable=SC2046 # the prpid arguments: one pid per CPU
 	drgn -q -c "$1" -s "$VMLINUX" "$LIB/kimage_drgn.py" cpus >"$2.cpus" 2>"$2.err" &&
 		cp --sparse=always "$1" "$T/drgn.core" &&
-		# shellcheck disable=SC2046 # one pid per CPU
 		$KC prpid "$T/drgn.core" $(awk '$1 == "cpu" {print $3}' "$2.cpus") &&
 		drgn -q -c "$T/drgn.core" -s "$VMLINUX" "$LIB/kimage_drgn.py" >"$2" 2>>"$2.err"
 	local rc=$?

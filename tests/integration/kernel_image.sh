@@ -6,8 +6,9 @@
 #    of the deadlock module's D tasks (whole stack, module frames included);
 #  - drgn on the vmss2core conversion (its NT_PRSTATUS pr_pid set to the task
 #    running on each CPU, kdump's convention: QEMU's cpu+1 makes drgn 0.0.22
-#    unwind pid 1..N from the vCPU registers): every task's stack, named
-#    non-inline frames up to the first frame drgn cannot name;
+#    unwind pid 1..N from the vCPU registers) and deadlock.ko's DWARF: every
+#    task's stack, named non-inline frames up to the first frame drgn cannot
+#    name (assembly: ret_from_fork, the syscall entry);
 #  - the guest's serial log and info (hung-task reports);
 #  - the same report from qemu.elf, the vmss2core core and two checkpoints;
 #  - corrupted task/thread lists: exit 0 in time, a warning, a true partial list;
@@ -39,13 +40,14 @@ run() {
 	fi
 	ok "run_$n"
 }
-# drgn_oracle CORE OUT: drgn's cpus, then its stacks on a copy whose pr_pids name the running tasks
+# drgn_oracle CORE OUT KO: drgn's cpus, then its stacks on a copy whose pr_pids name the
+# running tasks (with the module's DWARF drgn names its frames too and goes on to kthread)
 drgn_oracle() {
 	# shellcheck disable=SC2046 # the prpid arguments: one pid per CPU
 	drgn -q -c "$1" -s "$VMLINUX" "$LIB/kimage_drgn.py" cpus >"$2.cpus" 2>"$2.err" &&
 		cp --sparse=always "$1" "$T/drgn.core" &&
 		$KC prpid "$T/drgn.core" $(awk '$1 == "cpu" {print $3}' "$2.cpus") &&
-		drgn -q -c "$T/drgn.core" -s "$VMLINUX" "$LIB/kimage_drgn.py" >"$2" 2>>"$2.err"
+		drgn -q -c "$T/drgn.core" -s "$VMLINUX" -s "$3" "$LIB/kimage_drgn.py" >"$2" 2>>"$2.err"
 	local rc=$?
 	rm -f "$T/drgn.core"
 	[ $rc -eq 0 ] || fail "drgn_$(basename "$2")" "$(head -c 300 "$2.err")"
@@ -72,7 +74,7 @@ $CMP crashbt "$T/qemu.out" "$T/crash.txt" "$NCPU" $D
 $CMP cpus "$T/qemu.out" "$T/crash.txt" "$NCPU"
 
 # ---- drgn ----
-if drgn_oracle "$T/v.core" "$T/small.drgn"; then
+if drgn_oracle "$T/v.core" "$T/small.drgn" "$G/deadlock.ko"; then
 	$CMP dtasks "$T/qemu.out" "$T/small.drgn"
 	$CMP stacks "$T/qemu.out" "$T/small.drgn"
 	$CMP cpus "$T/qemu.out" "$T/small.drgn" "$NCPU"
@@ -92,15 +94,15 @@ for t in json.load(open(sys.argv[1]))["threads"]:
 N=${#L[@]}
 VICTIM=${L[N * 2 / 3]} EARLIER=${L[N / 4]} INIT=${L[0]} LAST=${L[N - 1]}
 corrupt() {
-	local n=$1 at=$2 val=$3 fewer=${4:-}
+	local n=$1 at=$2 val=$3 upto=${4:-}
 	cp --sparse=always "$T/v.core" "$T/c.core" && $KC poke "$T/c.core" "$at" "$val" ||
 		{ fail "corrupt_$n" "cannot patch 0x$at"; return; }
-	run "c_$n" --json "$T/c.core" && $CMP partial "$n" "$T/c_$n.out" "$T/vcore.out" "$fewer"
+	run "c_$n" --json "$T/c.core" && $CMP partial "$n" "$T/c_$n.out" "$T/vcore.out" "$upto"
 }
 if [ -n "$TASKS" ] && [ -n "$THREAD" ] && [ "$N" -gt 10 ]; then
-	corrupt task_list_loop $((VICTIM + TASKS)) $((EARLIER + TASKS)) fewer
-	corrupt task_list_noncanonical $((VICTIM + TASKS)) 0x4141414141414141 fewer
-	corrupt task_list_unmapped $((VICTIM + TASKS)) "$($KC unmapped "$T/v.core")" fewer
+	corrupt task_list_loop $((VICTIM + TASKS)) $((EARLIER + TASKS)) "$VICTIM"
+	corrupt task_list_noncanonical $((VICTIM + TASKS)) 0x4141414141414141 "$VICTIM"
+	corrupt task_list_unmapped $((VICTIM + TASKS)) "$($KC unmapped "$T/v.core")" "$VICTIM"
 	# a thread list is one task long here: the leader's, the other tasks stay listed
 	corrupt thread_list_self_loop $((INIT + THREAD)) $((INIT + THREAD))
 	corrupt thread_list_into_other_group $((INIT + THREAD)) $((LAST + THREAD))
@@ -116,7 +118,7 @@ BG=$("$ROOT/testdata/guest.sh" big) || { fail kimage_big_guest "testdata/guest.s
 "$BIN/vmss2core" -q -o "$T/big.core" "$BG/qemu.elf" || fail vmss2core_big "conversion failed"
 if run big --json "$BG/qemu.elf" && run big_vcore --json "$T/big.core"; then
 	$CMP same big_qemu_vs_vcore "$T/big.out" "$T/big_vcore.out"
-	if drgn_oracle "$T/big.core" "$T/big.drgn"; then
+	if drgn_oracle "$T/big.core" "$T/big.drgn" "$BG/deadlock.ko"; then
 		$CMP dtasks "$T/big.out" "$T/big.drgn"
 		$CMP stacks "$T/big.out" "$T/big.drgn"
 		$CMP cpus "$T/big.out" "$T/big.drgn" "$(info "$BG" vcpus)"

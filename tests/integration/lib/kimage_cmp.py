@@ -12,8 +12,8 @@ Linux guest image against crash (ps, bt -a, bt PID, foreach bt), drgn
   events OURS INFO            the hung-task events vs hung_task_reports
   dmesg SERIAL DMESG          every "[ seconds]" serial line appears in the --dmesg output, in order
   same NAME A B               two reports give the same tasks, states, functions, cpus
-  partial NAME OURS FULL [fewer]  a report of a corrupted image: warnings, a partial, true task list
-                              (fewer: fewer tasks than the full report)"""
+  partial NAME OURS FULL [TASK]  a report of a corrupted image: warnings, a partial, true task list
+                              (TASK, the corrupted one: fewer tasks, but all up to TASK)"""
 import json
 import re
 import sys
@@ -273,13 +273,24 @@ def cmd_same(name, a, b):
           ([(ta.get(k), tb.get(k)) for k in diff[:3]], ca, cb, sa, sb))
 
 
-def cmd_partial(name, ours, full, fewer="subset"):
+def cmd_partial(name, ours, full, upto=""):
     r, fr = load(ours), by_task(load(full))
+    # upto: the corrupted task; every task before it in the list is still found
+    order = [int(t["task"], 16) for t in load(full)["threads"]]
+    lost = []
+    if upto:
+        a = int(upto, 0) & ((1 << 64) - 1)
+        lost = ["%x" % x for x in order[:order.index(a) + 1] if x not in by_task(r)] if a in order else ["%x?" % a]
     got = by_task(r)
-    wrong = [t["task"] for a, t in got.items() if a not in fr or fr[a]["tid"] != t["tid"]]
+    def facts(t):
+        return (t["tid"], t["name"], t["tgid"], t["sched_state"], t["cpu"], t["on_cpu"], funcs(t))
+    # a task of the partial list is reported as in the full report: same facts, same stack
+    wrong = ["%s %s" % (t["task"], "not in the full report" if a not in fr else "%s, full report %s" % (facts(t), facts(fr[a])))
+             for a, t in got.items() if a not in fr or facts(fr[a]) != facts(t)]
     check("corrupt_%s_partial(%d of %d tasks, warning %r)" % (name, len(got), len(fr), (r["warnings"] or [""])[0][:90]),
-          r["warnings"] and 0 < len(got) <= len(fr) and not wrong and (fewer != "fewer" or len(got) < len(fr)),
-          "warnings %s, %d of %d tasks, not in the full report: %s" % (r["warnings"], len(got), len(fr), wrong[:5]))
+          r["warnings"] and 0 < len(got) <= len(fr) and not wrong and not lost and (not upto or len(got) < len(fr)),
+          "warnings %s, %d of %d tasks, lost before the corruption %s, %d wrong: %s" %
+          (r["warnings"], len(got), len(fr), lost[:5], len(wrong), "; ".join(wrong[:3])))
 
 
 CMDS = {"tasks": cmd_tasks, "dtasks": cmd_dtasks, "uservcpu": cmd_uservcpu, "stacks": cmd_stacks, "cpus": cmd_cpus,

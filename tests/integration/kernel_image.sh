@@ -2,7 +2,7 @@
 # coresummary on a Linux guest image (tasks, states, ORC stacks, vCPUs, kernel
 # log) against independent tools on the same stopped guest:
 #  - crash (crashfix vmlinux, one session on qemu.elf): ps (every task both
-#    ways: pid, task, comm, state, on-CPU), bt -a (the task per vCPU), bt PID
+#    ways: pid, task, comm, state, on-CPU), ps -m (time since it ran), bt -a (the task per vCPU), bt PID
 #    of the deadlock module's D tasks (whole stack, module frames included);
 #  - drgn on the vmss2core conversion (its NT_PRSTATUS pr_pid set to the task
 #    running on each CPU, kdump's convention: QEMU's cpu+1 makes drgn 0.0.22
@@ -66,9 +66,10 @@ for f in vcore vmss vmsn; do $CMP same "qemu_vs_$f" "$T/qemu.out" "$T/$f.out"; d
 # ---- crash: one session ----
 D="$(info "$G" dl_ab_pid) $(info "$G" dl_ba_pid) $(info "$G" dl_reader_pid)"
 NCPU=$(info "$G" vcpus)
-{ echo ps; echo bt -a; for p in $D; do echo "bt $p"; done; echo quit; } |
+{ echo ps; echo ps -m; echo bt -a; for p in $D; do echo "bt $p"; done; echo quit; } |
 	crash -s "$CV" "$G/qemu.elf" >"$T/crash.txt" 2>"$T/crash.err"
 $CMP tasks "$T/qemu.out" "$T/crash.txt"
+$CMP lastran "$T/qemu.out" "$T/crash.txt"
 # shellcheck disable=SC2086
 $CMP crashbt "$T/qemu.out" "$T/crash.txt" "$NCPU" $D
 $CMP cpus "$T/qemu.out" "$T/crash.txt" "$NCPU"
@@ -116,6 +117,7 @@ rm -f "$T/v.core"
 # ---- the big guest: 4 vCPUs, one in user mode (crash cannot read it) ----
 BG=$("$ROOT/testdata/guest.sh" big) || { fail kimage_big_guest "testdata/guest.sh big failed"; finish; }
 "$BIN/vmss2core" -q -o "$T/big.core" "$BG/qemu.elf" || fail vmss2core_big "conversion failed"
+run big_dmesg --dmesg "$BG/qemu.elf" && $CMP dmesg "$BG/serial.log" "$T/big_dmesg.out"
 if run big --json "$BG/qemu.elf" && run big_vcore --json "$T/big.core"; then
 	$CMP same big_qemu_vs_vcore "$T/big.out" "$T/big_vcore.out"
 	if drgn_oracle "$T/big.core" "$T/big.drgn" "$BG/deadlock.ko"; then

@@ -6,6 +6,7 @@ Linux guest image against crash (ps, bt -a, bt PID, foreach bt), drgn
   tasks OURS CRASH            every task of crash's ps, both ways: pid, task, comm, state, on-CPU
   dtasks OURS DRGN            every task of drgn, both ways: pid, task, comm, state
   stacks OURS DRGN            every task's functions vs drgn's non-inline named frames
+  lastran OURS CRASH          last_ran_s_ago vs crash's ps -m
   crashbt OURS CRASH NCPU PID...  the PIDs' full stacks (modules too) vs crash's bt PID
   cpus OURS CRASH|DRGN NCPU   the task on each CPU vs crash's bt -a (or drgn's run queues)
   uservcpu OURS REGS          each user-mode vCPU (regs.txt CPL=3): its task's frame 0 is that RIP
@@ -91,16 +92,20 @@ def crash_bts(path):
 
 
 def drgn_out(path):
-    tasks, cpus = {}, {}
+    tasks, cpus, mods = {}, {}, {}
     with open(path) as f:
         for line in f:
             w = line.rstrip("\n").split(" ", 4)
-            if w[0] == "cpu":
+            if w[0] == "module":
+                mods[w[1]] = (int(w[2], 16), int(w[3]))
+            elif w[0] == "cpu":
                 cpus[int(w[1])] = (int(w[2]), int(w[3], 16))
             elif w[0] == "task":
                 comm, _, fl = w[4].rpartition("|")
-                tasks[int(w[2], 16)] = (int(w[1]), comm, [norm(x) for x in fl.split()], w[3])
-    return tasks, cpus
+                fr = [x.rpartition("@") for x in fl.split()]
+                tasks[int(w[2], 16)] = (int(w[1]), comm, [norm(x[0]) for x in fr], w[3],
+                                        [int(x[2], 16) if x[2] else None for x in fr])
+    return tasks, cpus, mods
 
 
 def by_task(r):
@@ -129,7 +134,7 @@ def cmd_tasks(ours, crash):
 
 
 def cmd_dtasks(ours, drgn):
-    r, (tasks, _) = by_task(load(ours)), drgn_out(drgn)
+    r, (tasks, _, _) = by_task(load(ours)), drgn_out(drgn)
     missing = sorted("%d:%s@%x" % (v[0], v[1], a) for a, v in tasks.items() if a not in r)
     extra = sorted("%d:%s@%x" % (t["tid"], t["name"], a) for a, t in r.items() if a not in tasks)
     bad = ["%x drgn %s ours %s" % (a, (v[0], v[1], v[3]), (r[a]["tid"], r[a]["name"], r[a]["sched_state"]))
@@ -140,9 +145,20 @@ def cmd_dtasks(ours, drgn):
 
 def cmd_stacks(ours, drgn):
     r = by_task(load(ours))
-    tasks, _ = drgn_out(drgn)
-    bad, compared, frames = [], 0, 0
-    for a, (pid, comm, want, _st) in sorted(tasks.items(), key=lambda x: x[1][0]):
+    tasks, _, mods = drgn_out(drgn)
+    bad, badpc, badmod, compared, frames = [], [], [], 0, 0
+
+    def module_of(pc):
+        for name, (base, size) in mods.items():
+            if base <= pc < base + size:
+                return name
+        return "vmlinux" if pc >= 1 << 63 else None
+    for t in r.values():
+        for f in t["frames"]:
+            pc = int(f["pc"], 16)
+            if module_of(pc) != f["module"] and pc >= 1 << 63:
+                badmod.append("%d %s: %x in %s, ours %s" % (t["tid"], t["name"], pc, module_of(pc), f["module"]))
+    for a, (pid, comm, want, _st, pcs) in sorted(tasks.items(), key=lambda x: x[1][0]):
         t = r.get(a)
         if t is None:
             bad.append("%d %s: not in our report" % (pid, comm))
@@ -154,9 +170,39 @@ def cmd_stacks(ours, drgn):
         frames += len(want)
         if not want or got[:len(want)] != want:
             bad.append("%d %s @%x: drgn %s ours %s" % (pid, comm, a, want, got))
+        elif [int(f["pc"], 16) for f in t["frames"][:len(pcs)]] != pcs:
+            badpc.append("%d %s: drgn %s ours %s" % (pid, comm, [hex(p) for p in pcs], [f["pc"] for f in t["frames"]]))
     missing = [("%d %s" % (t["tid"], t["name"])) for a, t in r.items() if a not in tasks]
     check("stacks_equal_drgn(%d tasks, %d frames)" % (compared, frames), not bad and not missing and compared > 10,
           "; ".join(bad[:5]) + (" not in drgn: %s" % missing if missing else ""))
+    check("stack_pcs_equal_drgn", compared > 10 and not badpc, "; ".join(badpc[:3]))
+    check("frame_modules_equal_drgn_module_layouts(%s)" % " ".join(sorted(mods)), mods and not badmod,
+          "; ".join(badmod[:5]))
+
+
+def cmd_lastran(ours, crash):
+    """crash's ps -m: the time since each task last arrived on a CPU (rq clock -
+    sched_info.last_arrival, in ms); a task on a CPU now ran 0 s ago for us."""
+    r = by_task(load(ours))
+    rx = re.compile(r"^\[(\d+) (\d\d):(\d\d):(\d\d)\.(\d{3})\] \[(\w\w)\]\s+PID: (\d+)\s+TASK: ([0-9a-f]+)")
+    bad, n = [], 0
+    with open(crash, errors="replace") as f:
+        for line in f:
+            m = rx.match(line)
+            if not m:
+                continue
+            d, h, mi, sec, ms = (int(m.group(i)) for i in range(1, 6))
+            want = (((d * 24 + h) * 60 + mi) * 60 + sec) * 1000 + ms
+            t = r.get(int(m.group(8), 16))
+            n += 1
+            if t is None:
+                bad.append("%s: not ours" % m.group(7))
+            elif t["on_cpu"]:
+                if t["last_ran_s_ago"] != 0:
+                    bad.append("%s on a CPU: %s s" % (m.group(7), t["last_ran_s_ago"]))
+            elif t["last_ran_s_ago"] is None or abs(t["last_ran_s_ago"] * 1000 - want) > 1:
+                bad.append("%s %s: crash %d ms, ours %s s" % (m.group(7), t["name"], want, t["last_ran_s_ago"]))
+    check("last_ran_equals_crash_ps_m(%d)" % n, n > 10 and not bad, "; ".join(bad[:5]))
 
 
 def cmd_crashbt(ours, crash, ncpu, pids):
@@ -293,7 +339,7 @@ def cmd_partial(name, ours, full, upto=""):
           (r["warnings"], len(got), len(fr), lost[:5], len(wrong), "; ".join(wrong[:3])))
 
 
-CMDS = {"tasks": cmd_tasks, "dtasks": cmd_dtasks, "uservcpu": cmd_uservcpu, "stacks": cmd_stacks, "cpus": cmd_cpus,
+CMDS = {"lastran": cmd_lastran, "tasks": cmd_tasks, "dtasks": cmd_dtasks, "uservcpu": cmd_uservcpu, "stacks": cmd_stacks, "cpus": cmd_cpus,
         "events": cmd_events, "dmesg": cmd_dmesg, "same": cmd_same, "partial": cmd_partial}
 if len(sys.argv) < 2 or sys.argv[1] not in CMDS and sys.argv[1] != "crashbt":
     sys.exit(__doc__)

@@ -2,15 +2,18 @@
 Prints, one line each:
   off MEMBER N              offsetof(struct task_struct, MEMBER) (tasks, thread_node)
   cpu C PID TASK            the task on each online CPU's run queue
-  task PID TASK ST COMM|F1 F2  every task (idle tasks too; ST: task_state_to_char) with drgn's stack: the
-                            names of the non-inline frames, up to the first
-                            frame drgn cannot name (module code without its
-                            DWARF, user mode)
+  module NAME BASE SIZE     each module's core layout (text first)
+  task PID TASK ST COMM|F1@PC1 F2@PC2 ...
+                            every task (idle tasks too; ST: task_state_to_char)
+                            with drgn's stack: the non-inline frames up to the
+                            first one drgn cannot name (assembly, user mode,
+                            module code without its DWARF)
 Run as: drgn -q -c CORE -s VMLINUX kimage_drgn.py [cpus]   (cpus: only the off and cpu lines)"""
 import sys
 
 from drgn import offsetof
 from drgn.helpers.linux.cpumask import for_each_online_cpu
+from drgn.helpers.linux.list import list_for_each_entry
 from drgn.helpers.linux.percpu import per_cpu
 from drgn.helpers.linux.pid import for_each_task
 from drgn.helpers.linux.sched import task_state_to_char
@@ -18,6 +21,11 @@ from drgn.helpers.linux.sched import task_state_to_char
 ts = prog.type("struct task_struct")
 for m in ("tasks", "thread_node"):
     print("off", m, offsetof(ts, m))
+
+
+for mod in list_for_each_entry("struct module", prog["modules"].address_of_(), "list"):
+    print("module", mod.name.string_().decode(), hex(mod.core_layout.base.value_()),
+          mod.core_layout.size.value_())
 
 
 def names(task):
@@ -28,7 +36,7 @@ def names(task):
                 continue
             if f.name is None:
                 break
-            out.append(f.name)
+            out.append("%s@%x" % (f.name, f.pc))
     except Exception as e:      # an unwinding error ends the list there
         out.append("!" + type(e).__name__)
     return out

@@ -84,6 +84,8 @@ fi
 # ---- the kernel log ----
 $CMP dmesg "$G/serial.log" "$T/dmesg.out"
 $CMP events "$T/qemu.out" "$G/info"
+BUILD_ID=$(readelf -n "$VMLINUX" | awk '/Build ID/ {print $3}')
+$CMP kernel "$T/qemu.out" "$KVER" "$BUILD_ID" "$NCPU"
 
 # ---- corrupted task lists (copies of the vmss2core core) ----
 off() { awk -v m="$1" '$1 == "off" && $2 == m {print $3}' "$T/small.drgn.cpus"; }
@@ -127,5 +129,6 @@ if run big --json "$BG/qemu.elf" && run big_vcore --json "$T/big.core"; then
 	fi
 	$CMP uservcpu "$T/big.out" "$BG/regs.txt"
 	$CMP events "$T/big.out" "$BG/info"
+	$CMP kernel "$T/big.out" "$KVER" "$BUILD_ID" "$(info "$BG" vcpus)"
 fi
 finish

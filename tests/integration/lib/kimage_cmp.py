@@ -10,6 +10,7 @@ Linux guest image against crash (ps, bt -a, bt PID, foreach bt), drgn
   crashbt OURS CRASH NCPU PID...  the PIDs' full stacks (modules too) vs crash's bt PID
   cpus OURS CRASH|DRGN NCPU   the task on each CPU vs crash's bt -a (or drgn's run queues)
   uservcpu OURS REGS          each user-mode vCPU (regs.txt CPL=3): its task's frame 0 is that RIP
+  kernel OURS RELEASE BUILDID NCPU   the kernel's release, build ID (of the vmlinux), vCPU count
   events OURS INFO            the hung-task events vs hung_task_reports
   dmesg SERIAL DMESG          every "[ seconds]" serial line appears in the --dmesg output, in order
   same NAME A B               two reports give the same tasks, states, functions, cpus
@@ -131,6 +132,13 @@ def cmd_tasks(ours, crash):
         if want != got:
             bad.append("%x crash %s ours %s" % (a, want, got))
     check("tasks_pid_comm_state_oncpu_equal_crash_ps(%d)" % len(ps), not bad, "; ".join(bad[:6]))
+    k = load(ours)["kernel"]
+    states = {}
+    for _pid, _comm, st, _run in ps.values():
+        states[CRASH_STATE.get(st, st)] = states.get(CRASH_STATE.get(st, st), 0) + 1
+    check("kernel_task_count_states_equal_crash_ps(%s)" % states,
+          k["task_count"] == len(ps) and k["task_states"] == states,
+          "ours %d %s" % (k["task_count"], k["task_states"]))
 
 
 def cmd_dtasks(ours, drgn):
@@ -141,6 +149,12 @@ def cmd_dtasks(ours, drgn):
            for a, v in tasks.items() if a in r and (v[0], v[1], v[3]) != (r[a]["tid"], r[a]["name"], r[a]["sched_state"])]
     check("tasks_pid_comm_state_equal_drgn(%d)" % len(tasks), len(tasks) > 10 and not missing and not extra and not bad,
           "missing %s, extra %s, differ %s" % (missing[:8], extra[:8], bad[:6]))
+    states = {}
+    for v in tasks.values():
+        states[v[3]] = states.get(v[3], 0) + 1
+    k = load(ours)["kernel"]
+    check("kernel_task_count_states_equal_drgn(%s)" % states, k["task_count"] == len(tasks) and k["task_states"] == states,
+          "ours %d %s" % (k["task_count"], k["task_states"]))
 
 
 def cmd_stacks(ours, drgn):
@@ -271,6 +285,13 @@ def user_mode(t):
     return bool(t["on_cpu"] and t["frames"] and int(t["frames"][0]["pc"], 16) < 1 << 47)
 
 
+def cmd_kernel(ours, release, build_id, vcpus):
+    k = load(ours)["kernel"]
+    got = (k["release"], k["build_id"], k["vcpus"])
+    want = (release, build_id, int(vcpus))
+    check("kernel_release_buildid_vcpus(%s %s %s)" % want, got == want, "ours %s" % (got,))
+
+
 def cmd_events(ours, info):
     r = load(ours)
     want = ""
@@ -339,7 +360,7 @@ def cmd_partial(name, ours, full, upto=""):
           (r["warnings"], len(got), len(fr), lost[:5], len(wrong), "; ".join(wrong[:3])))
 
 
-CMDS = {"lastran": cmd_lastran, "tasks": cmd_tasks, "dtasks": cmd_dtasks, "uservcpu": cmd_uservcpu, "stacks": cmd_stacks, "cpus": cmd_cpus,
+CMDS = {"kernel": cmd_kernel, "lastran": cmd_lastran, "tasks": cmd_tasks, "dtasks": cmd_dtasks, "uservcpu": cmd_uservcpu, "stacks": cmd_stacks, "cpus": cmd_cpus,
         "events": cmd_events, "dmesg": cmd_dmesg, "same": cmd_same, "partial": cmd_partial}
 if len(sys.argv) < 2 or sys.argv[1] not in CMDS and sys.argv[1] != "crashbt":
     sys.exit(__doc__)

@@ -103,7 +103,7 @@ def drgn_out(path):
                 cpus[int(w[1])] = (int(w[2]), int(w[3], 16))
             elif w[0] == "task":
                 comm, _, fl = w[4].rpartition("|")
-                fr = [x.rpartition("@") for x in fl.split()]
+                fr = [x.rpartition("@") if "@" in x else (x, "", "") for x in fl.split()]
                 tasks[int(w[2], 16)] = (int(w[1]), comm, [norm(x[0]) for x in fr], w[3],
                                         [int(x[2], 16) if x[2] else None for x in fr])
     return tasks, cpus, mods

@@ -272,17 +272,15 @@ def cmd_uservcpu(ours, regs):
     for c in user:
         t = on.get(c)
         rip = cpus[c][0]
-        f0 = t["frames"][0] if t and t["frames"] else {}
-        good = t is not None and int(f0.get("pc", "0"), 16) == rip and rip < 1 << 47
-        check("user_mode_vcpu%d_frame0_is_user_rip(%x, pid %s)" % (c, rip, t and t["tid"]), good,
-              "task %s frame 0 %s" % (t and t["tid"], f0))
-        if t and not t["user_regs"]:
-            print("# note: pid %d runs in user mode on vCPU %d but user_regs is null; frame 0 %s"
-                  % (t["tid"], c, {k: f0.get(k) for k in ("pc", "function", "module", "trust")}))
+        ur = t["user_regs"] if t else None
+        good = t is not None and not t["frames"] and ur is not None and int(ur["rip"], 16) == rip and rip < 1 << 47
+        check("user_mode_vcpu%d_user_regs_are_the_vcpu_rip(%x, pid %s)" % (c, rip, t and t["tid"]), good,
+              "task %s frames %d user_regs %s" % (t and t["tid"], len(t["frames"]) if t else -1, ur))
 
 
 def user_mode(t):
-    return bool(t["on_cpu"] and t["frames"] and int(t["frames"][0]["pc"], 16) < 1 << 47)
+    """Running in user mode on its vCPU: the report gives its user registers and no kernel frames."""
+    return bool(t["on_cpu"] and not t["frames"] and t["user_regs"])
 
 
 def cmd_kernel(ours, release, build_id, vcpus):

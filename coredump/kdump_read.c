@@ -198,7 +198,7 @@ static struct ck_error *check_region(const struct kdump_src *s, uint64_t field_a
 		return ck_error_at(s->name, field_at, "%s of 0x%" PRIx64 " bytes is larger than the 0x%" PRIx64
 				   " supported", what, size, max);
 	if (off > (uint64_t)s->size || size > (uint64_t)s->size - off)
-		return ck_error_at(s->name, field_at, "%s at 0x%" PRIx64 "+0x%" PRIx64 " lies past the end"
+		return ck_error_at(s->name, field_at, "%s at 0x%" PRIx64 "+0x%" PRIx64 " runs past the end"
 				   " of the file (0x%llx bytes)", what, off, size, (unsigned long long)s->size);
 	return NULL;
 }
@@ -352,7 +352,12 @@ static struct ck_error *add_stretch(struct machine *m, int backend, uint64_t pfn
 	return machine_add_run(m, pfn * MACHINE_PAGE_SIZE, n * MACHINE_PAGE_SIZE, MEM_RUN_BACKEND, backend, 0);
 }
 
-/* The page descriptors and the last page's data must be in the file: catches truncation now. */
+/*
+ * The page descriptors and the last page's data must be in the file: catches
+ * truncation at open.  Pages are written in PFN order after one shared zero
+ * page (at the start of the data, pd_end), so the last descriptor that does
+ * not point there has the data that ends last; scan back to it.
+ */
 static struct ck_error *check_extent(const struct kdump_src *s)
 {
 	if (!s->npages)
@@ -362,19 +367,33 @@ static struct ck_error *check_extent(const struct kdump_src *s)
 		return ck_error_at(s->name, (uint64_t)s->size, "file ends inside the page descriptors"
 				   " (0x%" PRIx64 " pages need 0x%" PRIx64 " bytes from 0x%" PRIx64 ")",
 				   s->npages, s->npages * PAGE_DESC_SIZE, s->pd_off);
-	uint8_t pd[PAGE_DESC_SIZE];
-	uint64_t at = pd_end - PAGE_DESC_SIZE;
-	struct ck_error *err = pread_full(s, pd, sizeof(pd), at);
-	if (err)
-		return err;
-	int64_t off = (int64_t)le64(pd);
-	uint32_t size = le32(pd + 8);
-	if (off < 0 || (uint64_t)off < pd_end || (uint64_t)off > (uint64_t)s->size ||
-	    size > (uint64_t)s->size - (uint64_t)off)
-		return ck_error_at(s->name, at, "the last page's data at 0x%" PRIx64 "+0x%" PRIx32 " is not in"
-				   " the file (0x%llx bytes; truncated?)", (uint64_t)off, size,
-				   (unsigned long long)s->size);
-	return NULL;
+	enum { BATCH = 2730 };	/* descriptors per 64 KiB read */
+	uint8_t *buf = malloc(BATCH * PAGE_DESC_SIZE);
+	if (!buf)
+		return &ck_enomem;
+	struct ck_error *err = NULL;
+	for (uint64_t hi = s->npages; !err && hi > 0;) {
+		uint64_t lo = hi > BATCH ? hi - BATCH : 0;
+		if ((err = pread_full(s, buf, (size_t)(hi - lo) * PAGE_DESC_SIZE, s->pd_off + lo * PAGE_DESC_SIZE)))
+			break;
+		for (uint64_t i = hi; i-- > lo;) {
+			const uint8_t *pd = buf + (i - lo) * PAGE_DESC_SIZE;
+			int64_t off = (int64_t)le64(pd);
+			uint32_t size = le32(pd + 8);
+			if (off >= 0 && (uint64_t)off == pd_end && i > 0)
+				continue;	/* the shared zero page */
+			if (off < 0 || (uint64_t)off < pd_end || (uint64_t)off > (uint64_t)s->size ||
+			    size > (uint64_t)s->size - (uint64_t)off)
+				err = ck_error_at(s->name, s->pd_off + i * PAGE_DESC_SIZE, "page data at 0x%"
+						  PRIx64 "+0x%" PRIx32 " is not in the file (0x%llx bytes; truncated?)",
+						  (uint64_t)off, size, (unsigned long long)s->size);
+			free(buf);
+			return err;
+		}
+		hi = lo;
+	}
+	free(buf);
+	return err;
 }
 
 static const char *compression(uint32_t status)
@@ -456,6 +475,9 @@ static struct ck_error *kdump_open(const char *path, const char *companion, stru
 		return err;
 	if (!(s->ctx = kdump_new()))
 		return &ck_enomem;
+	/* read(2), never mmap(2): a file truncated under us must be an error, not SIGBUS. */
+	if (kdump_set_number_attr(s->ctx, KDUMP_ATTR_FILE_MMAP_POLICY, KDUMP_MMAP_NEVER) != KDUMP_OK)
+		return kdump_error(s, "setting the mmap policy");
 	if (kdump_open_fd(s->ctx, s->fd) != KDUMP_OK)
 		return kdump_error(s, "opening the dump");
 	const char *fmt = NULL;

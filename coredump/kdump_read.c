@@ -68,7 +68,8 @@ struct kdump_src {
 	off_t size;
 	kdump_ctx_t *ctx;
 	uint64_t max_pfn;
-	uint64_t bitmap2_off;	/* file offset of the 2nd bitmap */
+	uint64_t bitmap1_off;	/* file offset of the 1st bitmap (RAM pages) */
+	uint64_t bitmap2_off;	/* file offset of the 2nd bitmap (pages in the dump) */
 	uint64_t pd_off;	/* file offset of page descriptor 0 */
 	uint64_t npages;	/* set bits of the 2nd bitmap (page descriptors) */
 };
@@ -109,26 +110,27 @@ static struct ck_error *pread_full(const struct kdump_src *s, void *buf, size_t 
 	return NULL;
 }
 
-/* Set bits of the 2nd bitmap below pfn: the index of pfn's page descriptor. */
-static struct ck_error *pfn_rank(const struct kdump_src *s, uint64_t pfn, uint64_t *rank_ret)
+/* Set bits below index n of the bitmap at file offset bitmap_off. */
+static struct ck_error *bits_below(const struct kdump_src *s, uint64_t bitmap_off, uint64_t n,
+				   uint64_t *count_ret)
 {
 	uint8_t *buf = malloc(BITMAP_CHUNK);
 	if (!buf)
 		return &ck_enomem;
-	uint64_t rank = 0, nbytes = pfn / 8;
+	uint64_t count = 0, nbytes = n / 8;
 	struct ck_error *err = NULL;
 	for (uint64_t at = 0; !err && at < nbytes; at += BITMAP_CHUNK) {
-		size_t n = nbytes - at < BITMAP_CHUNK ? (size_t)(nbytes - at) : BITMAP_CHUNK;
-		if (!(err = pread_full(s, buf, n, s->bitmap2_off + at)))
-			for (size_t i = 0; i < n; i++)
-				rank += (uint64_t)__builtin_popcount(buf[i]);
+		size_t len = nbytes - at < BITMAP_CHUNK ? (size_t)(nbytes - at) : BITMAP_CHUNK;
+		if (!(err = pread_full(s, buf, len, bitmap_off + at)))
+			for (size_t i = 0; i < len; i++)
+				count += (uint64_t)__builtin_popcount(buf[i]);
 	}
 	uint8_t last;
-	if (!err && pfn % 8 && !(err = pread_full(s, &last, 1, s->bitmap2_off + nbytes)))
-		rank += (uint64_t)__builtin_popcount(last & ((1u << (pfn % 8)) - 1));
+	if (!err && n % 8 && !(err = pread_full(s, &last, 1, bitmap_off + nbytes)))
+		count += (uint64_t)__builtin_popcount(last & ((1u << (n % 8)) - 1));
 	free(buf);
 	if (!err)
-		*rank_ret = rank;
+		*count_ret = count;
 	return err;
 }
 
@@ -138,7 +140,7 @@ static uint64_t page_file_offset(const struct kdump_src *s, uint64_t pfn, uint64
 	uint64_t rank;
 	uint8_t pd[PAGE_DESC_SIZE];
 	*data_end = 0;
-	struct ck_error *err = pfn_rank(s, pfn, &rank);
+	struct ck_error *err = bits_below(s, s->bitmap2_off, pfn, &rank);
 	if (err) {
 		ck_error_destroy(err);
 		return s->pd_off;
@@ -270,6 +272,7 @@ static struct ck_error *read_header(struct kdump_src *s, struct header *h)
 			return err;
 	}
 	s->max_pfn = h->max_mapnr;
+	s->bitmap1_off = meta_end;
 	s->bitmap2_off = meta_end + h->bitmap_blocks / 2 * bs;
 	s->pd_off = meta_end + h->bitmap_blocks * bs;
 	return NULL;
@@ -313,11 +316,12 @@ static struct ck_error *kdump_error(const struct kdump_src *s, const char *what)
 	return ck_error_at(s->name, 0, "libkdumpfile: %s: %s", what, kdump_get_err(s->ctx));
 }
 
-/* Pages set in a libkdumpfile page bitmap below max_pfn: each stretch to fn, and the total. */
-typedef struct ck_error *stretch_fn(struct machine *m, int backend, uint64_t pfn, uint64_t n);
-
-static struct ck_error *walk_bitmap(const struct kdump_src *s, const char *attr, struct machine *m,
-				    int backend, stretch_fn *fn, uint64_t *pages_ret)
+/*
+ * One backend run per stretch of pages set in libkdumpfile's file.pagemap
+ * (the 2nd bitmap) below max_pfn; *pages_ret: their number.
+ */
+static struct ck_error *add_runs(const struct kdump_src *s, const char *attr, struct machine *m,
+				 int backend, uint64_t *pages_ret)
 {
 	kdump_attr_t a;
 	if (kdump_get_attr(s->ctx, attr, &a) != KDUMP_OK || a.type != KDUMP_BITMAP)
@@ -332,24 +336,18 @@ static struct ck_error *walk_bitmap(const struct kdump_src *s, const char *attr,
 		end = start;
 		if (kdump_bmp_find_clear(bmp, &end) != KDUMP_OK || end > s->max_pfn)
 			end = s->max_pfn;
-		if (fn) {
-			if (++runs > MAX_RUNS)
-				return ck_error_at(s->name, s->bitmap2_off, "more than %" PRIu64 " separate"
-						   " stretches of pages: too fragmented", MAX_RUNS);
-			struct ck_error *err = fn(m, backend, start, end - start);
-			if (err)
-				return err;
-		}
+		if (++runs > MAX_RUNS)
+			return ck_error_at(s->name, s->bitmap2_off, "more than %" PRIu64 " separate"
+					   " stretches of pages: too fragmented", MAX_RUNS);
+		struct ck_error *err = machine_add_run(m, start * MACHINE_PAGE_SIZE, (end - start) * MACHINE_PAGE_SIZE,
+						       MEM_RUN_BACKEND, backend, 0);
+		if (err)
+			return err;
 		pages += end - start;
 		at = end;
 	}
 	*pages_ret = pages;
 	return NULL;
-}
-
-static struct ck_error *add_stretch(struct machine *m, int backend, uint64_t pfn, uint64_t n)
-{
-	return machine_add_run(m, pfn * MACHINE_PAGE_SIZE, n * MACHINE_PAGE_SIZE, MEM_RUN_BACKEND, backend, 0);
 }
 
 /*
@@ -489,8 +487,9 @@ static struct ck_error *kdump_open(const char *path, const char *companion, stru
 	if (kdump_get_number_attr(s->ctx, "max_pfn", &lib_max) == KDUMP_OK && lib_max < s->max_pfn)
 		s->max_pfn = lib_max;
 	uint64_t ram_pages = 0;
-	if ((err = walk_bitmap(s, KDUMP_ATTR_FILE_PAGEMAP, m, backend, add_stretch, &s->npages)) ||
-	    (err = walk_bitmap(s, KDUMP_ATTR_MEMORY_PAGEMAP, m, backend, NULL, &ram_pages)) ||
+	/* RAM pages from the 1st bitmap ourselves: libkdumpfile 0.5.1 leaks its memory.pagemap. */
+	if ((err = add_runs(s, KDUMP_ATTR_FILE_PAGEMAP, m, backend, &s->npages)) ||
+	    (err = bits_below(s, s->bitmap1_off, s->max_pfn, &ram_pages)) ||
 	    (err = check_extent(s)))
 		return err;
 	if (m->nruns == 0)

@@ -160,8 +160,8 @@ struct ck_error *elfnotes_to_machine(const char *path, uint64_t off, const uint8
 {
 	size_t nprs, nqemu;
 	struct ck_error *err = walk(path, off, buf, len, m, 0, &nprs, &nqemu);
-	if (!err)
-		err = machine_set_ncpus(m, nprs > nqemu ? nprs : nqemu);
+	if (!err && (err = machine_set_ncpus(m, nprs > nqemu ? nprs : nqemu)))
+		return err->kind == CK_ERR_INPUT ? ck_error_prefix(err, "%s: offset 0x%" PRIx64, path, off) : err;
 	if (!err)
 		err = walk(path, off, buf, len, m, 1, &nprs, &nqemu);
 	return err;

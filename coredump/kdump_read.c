@@ -290,8 +290,7 @@ static struct ck_error *read_notes(struct kdump_src *s, const struct header *h, 
 			err = elfnotes_to_machine(s->name, h->note_off, buf, h->note_size, m);
 		free(buf);
 		if (err)
-			return err->kind == CK_ERR_INPUT && !strstr(err->msg, s->name) ?
-			       ck_error_prefix(err, "%s", s->name) : err;
+			return err;
 	} else if ((err = machine_set_ncpus(m, 0))) {
 		return err;
 	}
@@ -352,7 +351,8 @@ static struct ck_error *add_runs(const struct kdump_src *s, const char *attr, st
 
 /*
  * The page descriptors and the last page's data must be in the file: catches
- * truncation at open.  Pages are written in PFN order after one shared zero
+ * truncation at open (not asked of a dump makedumpfile itself marked
+ * incomplete, e.g. out of space: its missing pages fail when read).  Pages are written in PFN order after one shared zero
  * page (at the start of the data, pd_end), so the last descriptor that does
  * not point there has the data that ends last; scan back to it.
  */
@@ -490,7 +490,7 @@ static struct ck_error *kdump_open(const char *path, const char *companion, stru
 	/* RAM pages from the 1st bitmap ourselves: libkdumpfile 0.5.1 leaks its memory.pagemap. */
 	if ((err = add_runs(s, KDUMP_ATTR_FILE_PAGEMAP, m, backend, &s->npages)) ||
 	    (err = bits_below(s, s->bitmap1_off, s->max_pfn, &ram_pages)) ||
-	    (err = check_extent(s)))
+	    (!(h.status & DH_INCOMPLETE) && (err = check_extent(s))))
 		return err;
 	if (m->nruns == 0)
 		return ck_error_at(s->name, s->bitmap2_off, "the dump holds no pages");

@@ -13,6 +13,7 @@ static const struct machine_format *const machine_formats[] = {
 	&vmss_format,
 	&guestdump_format,
 	&elfcore_format,
+	&kdump_format,
 };
 
 static struct ck_error *read_head(const char *path, uint8_t *head, size_t *len_ret)
@@ -79,6 +80,6 @@ struct ck_error *machine_open(const char *path, const char *companion, struct ma
 			*fmt_ret = f;
 		return NULL;
 	}
-	return ck_error_create(CK_ERR_INPUT, "%s: not a VMware checkpoint (.vmss/.vmsn), debug.guest"
-			       " or ELF core file", path);
+	return ck_error_create(CK_ERR_INPUT, "%s: not a VMware checkpoint (.vmss/.vmsn), debug.guest,"
+			       " ELF core or kdump-compressed file", path);
 }

@@ -21,7 +21,7 @@
 enum { FORMAT_PROBE_BYTES = 4096 };
 
 struct machine_format {
-	const char *name;	/* "vmss", "debug.guest", "elf" */
+	const char *name;	/* "vmss", "debug.guest", "elf", "kdump" */
 	/* head: the first min(file size, FORMAT_PROBE_BYTES) bytes of path. */
 	int (*probe)(const char *path, const uint8_t *head, size_t headlen);
 	/*
@@ -35,6 +35,7 @@ struct machine_format {
 extern const struct machine_format vmss_format;		/* vmss2core/cpt_format.c */
 extern const struct machine_format guestdump_format;	/* vmss2core/guestdump.c */
 extern const struct machine_format elfcore_format;	/* coredump/elfcore_read.c */
+extern const struct machine_format kdump_format;	/* coredump/kdump_read.c */
 
 /*
  * The format that claims path (probe only, nothing opened), or *fmt_ret =

@@ -26,6 +26,9 @@ void machine_deinit(struct machine *m)
 		free(m->files[i].path);
 	}
 	free(m->files);
+	for (size_t i = 0; i < m->nbackends; i++)
+		m->backends[i].ops->destroy(m->backends[i].arg);
+	free(m->backends);
 	free(m->runs);
 	free(m->cpus);
 	struct machine_meta *mm = &m->meta;
@@ -67,6 +70,20 @@ struct ck_error *machine_add_file(struct machine *m, const char *path, int *idx_
 	return NULL;
 }
 
+struct ck_error *machine_add_backend(struct machine *m, const struct machine_backend_ops *ops, void *arg,
+				     int *idx_ret)
+{
+	struct machine_backend *nb = realloc(m->backends, (m->nbackends + 1) * sizeof(*nb));
+	if (!nb) {
+		ops->destroy(arg);
+		return &ck_enomem;
+	}
+	m->backends = nb;
+	nb[m->nbackends] = (struct machine_backend){ .ops = ops, .arg = arg };
+	*idx_ret = (int)m->nbackends++;
+	return NULL;
+}
+
 struct ck_error *machine_add_run(struct machine *m, uint64_t pa, uint64_t len,
 				 enum mem_run_kind kind, int file, off_t off)
 {
@@ -101,6 +118,8 @@ struct ck_error *machine_finish_runs(struct machine *m)
 		if (i > 0 && m->runs[i - 1].pa + m->runs[i - 1].len > r->pa)
 			return ck_error_create(CK_ERR_INPUT,
 				"memory runs overlap at guest-physical 0x%" PRIx64, r->pa);
+		if (r->kind == MEM_RUN_BACKEND && (r->file < 0 || (size_t)r->file >= m->nbackends))
+			return ck_error_create(CK_ERR_INPUT, "memory run at 0x%" PRIx64 " has no backend", r->pa);
 		if (r->kind != MEM_RUN_FILE)
 			continue;
 		if (r->file < 0 || (size_t)r->file >= m->nfiles)
@@ -157,6 +176,11 @@ struct ck_error *machine_read_phys(const struct machine *m, uint64_t pa, void *b
 		size_t n = len < in_run ? len : (size_t)in_run;
 		if (r->kind == MEM_RUN_ZERO) {
 			memset(out, 0, n);
+		} else if (r->kind == MEM_RUN_BACKEND) {
+			const struct machine_backend *b = &m->backends[r->file];
+			struct ck_error *err = b->ops->read(b->arg, pa, out, n);
+			if (err)
+				return err;
 		} else {
 			const struct machine_file *f = &m->files[r->file];
 			off_t off = r->off + (off_t)(pa - r->pa);
@@ -193,6 +217,8 @@ static uint64_t next_data(const struct machine *m, const struct mem_run *r, uint
 	*data_end = end;
 	if (pa >= end || r->kind == MEM_RUN_ZERO)
 		return end;
+	if (r->kind == MEM_RUN_BACKEND)
+		return pa;	/* no hole map: the writer's zero check finds zero pages */
 	int fd = m->files[r->file].fd;
 	off_t off = r->off + (off_t)(pa - r->pa);
 	off_t data = lseek(fd, off, SEEK_DATA);

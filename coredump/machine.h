@@ -6,15 +6,18 @@
  *       -> struct machine ->
  *   writers (coredump/elfcore_write.c) and, later, analyzers.
  *
- * Physical memory is a sorted list of non-overlapping runs.  A run is either
- * backed by a byte range of an input file or reads as zeros.  Nothing is ever
- * loaded into RAM: reads go through pread() on the backing file, so memory use
- * does not grow with guest RAM size.  Addresses not covered by any run are
- * holes; reading them is a CK_ERR_FAULT error naming the address (the image
- * lacks that address; the file itself is not broken).
+ * Physical memory is a sorted list of non-overlapping runs.  A run is backed
+ * by a byte range of an input file, reads as zeros, or (for formats whose
+ * bytes are not a file range, e.g. compressed kdump pages) comes from a
+ * backend's read callback.  Nothing is ever loaded into RAM: reads go through
+ * pread() on the backing file or the backend, so memory use does not grow
+ * with guest RAM size.  Addresses not covered by any run are holes; reading
+ * them is a CK_ERR_FAULT error naming the address (the image lacks that
+ * address; the file itself is not broken).  Every reader above the formats
+ * goes through machine_read_phys() / machine_stream_run(), whatever the kind.
  *
  * The machine owns the file descriptors it was given (machine_add_file) and
- * closes them in machine_deinit().
+ * the backends (machine_add_backend) and releases them in machine_deinit().
  */
 #ifndef COREKIT_MACHINE_H
 #define COREKIT_MACHINE_H
@@ -27,14 +30,32 @@
 
 enum { MACHINE_PAGE_SIZE = 4096 };
 
-enum mem_run_kind { MEM_RUN_FILE, MEM_RUN_ZERO };
+enum mem_run_kind { MEM_RUN_FILE, MEM_RUN_ZERO, MEM_RUN_BACKEND };
 
 struct mem_run {
 	uint64_t pa;		/* first guest-physical byte */
 	uint64_t len;		/* bytes, > 0 */
 	enum mem_run_kind kind;
-	int file;		/* index into machine.files (MEM_RUN_FILE) */
+	int file;		/* index into machine.files (MEM_RUN_FILE) or machine.backends (MEM_RUN_BACKEND) */
 	off_t off;		/* file offset of byte pa (MEM_RUN_FILE) */
+};
+
+/*
+ * A reader whose bytes are not a file range.  read() fills buf with the len
+ * guest-physical bytes at pa (always inside one MEM_RUN_BACKEND run of this
+ * backend) or returns CK_ERR_FAULT (page not in the dump), CK_ERR_INPUT
+ * (broken file: name it and the offset) or CK_ERR_SYSTEM.  destroy() frees
+ * arg.  Reads are single-threaded, like the rest of struct machine.
+ */
+struct machine_backend_ops {
+	const char *name;	/* for messages and --info: "kdump" */
+	struct ck_error *(*read)(void *arg, uint64_t pa, void *buf, size_t len);
+	void (*destroy)(void *arg);
+};
+
+struct machine_backend {
+	const struct machine_backend_ops *ops;
+	void *arg;
 };
 
 struct machine_file {
@@ -98,6 +119,8 @@ struct machine_meta {
 struct machine {
 	struct machine_file *files;
 	size_t nfiles;
+	struct machine_backend *backends;
+	size_t nbackends;
 	struct mem_run *runs;	/* sorted by pa after machine_finish_runs() */
 	size_t nruns, runs_cap;
 	struct x86_regs *cpus;
@@ -110,7 +133,13 @@ void machine_deinit(struct machine *m);
 
 /* Open PATH read-only and register it; *idx_ret is the file index for runs. */
 struct ck_error *machine_add_file(struct machine *m, const char *path, int *idx_ret);
-/* Append a run; runs may be added in any order. */
+/*
+ * Hand a backend to m (m owns arg from now on: on failure it is destroyed
+ * here); *idx_ret is the index for MEM_RUN_BACKEND runs.
+ */
+struct ck_error *machine_add_backend(struct machine *m, const struct machine_backend_ops *ops, void *arg,
+				     int *idx_ret);
+/* Append a run (file: the file or backend index); runs may be added in any order. */
 struct ck_error *machine_add_run(struct machine *m, uint64_t pa, uint64_t len,
 				 enum mem_run_kind kind, int file, off_t off);
 /* Sort runs, refuse overlaps, check every file run lies inside its file. */
@@ -124,7 +153,8 @@ struct ck_error *machine_read_phys(const struct machine *m, uint64_t pa, void *b
 /*
  * Stream run r in address order.  Stretches known to read as zeros (a
  * MEM_RUN_ZERO run, holes of a sparse backing file found with SEEK_DATA) are
- * not read: fn gets buf == NULL for them.  Everything else is read into buf
+ * not read: fn gets buf == NULL for them.  Everything else (backend runs
+ * included) is read into buf
  * (bufsz bytes at most per call) and handed to fn.  Stops at the first error,
  * a read error or fn's own.
  */

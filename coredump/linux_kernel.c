@@ -42,7 +42,7 @@ static int soft_error(struct ck_error **err)
 	return 0;
 }
 
-/* First occurrence of needle in [pa, pa + len) of file-backed memory, or 0 in *hit_ret. */
+/* First occurrence of needle in [pa, pa + len) of memory with data (zero runs skipped), or 0 in *hit_ret. */
 static struct ck_error *find_bytes(const struct machine *m, uint8_t *buf, uint64_t pa, uint64_t len,
 				   const char *needle, size_t nlen, uint64_t *hit_ret)
 {
@@ -50,7 +50,7 @@ static struct ck_error *find_bytes(const struct machine *m, uint8_t *buf, uint64
 	uint64_t end = pa + len;
 	for (size_t i = 0; i < m->nruns; i++) {
 		const struct mem_run *r = &m->runs[i];
-		if (r->kind != MEM_RUN_FILE)
+		if (r->kind == MEM_RUN_ZERO)
 			continue;
 		uint64_t s = r->pa > pa ? r->pa : pa;
 		uint64_t e = r->pa + r->len < end ? r->pa + r->len : end;

@@ -51,6 +51,9 @@ void machine_info_print(FILE *out, const struct machine *m, const struct machine
 		if (r->kind == MEM_RUN_FILE)
 			fprintf(out, "  PA %016" PRIx64 "-%016" PRIx64 "  %s @ 0x%llx\n", r->pa,
 				r->pa + r->len, m->files[r->file].path, (unsigned long long)r->off);
+		else if (r->kind == MEM_RUN_BACKEND && (size_t)r->file < m->nbackends)
+			fprintf(out, "  PA %016" PRIx64 "-%016" PRIx64 "  %s pages\n", r->pa, r->pa + r->len,
+				m->backends[r->file].ops->name);
 		else
 			fprintf(out, "  PA %016" PRIx64 "-%016" PRIx64 "  zero\n", r->pa, r->pa + r->len);
 	}

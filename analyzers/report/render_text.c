@@ -336,8 +336,9 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 		if (err)
 			return err;
 	}
-	fprintf(out, r->kernel.present ? "" : "\n== threads (%zu, %zu distinct stack%s) ==\n", r->nthreads,
-		r->ngroups, r->ngroups == 1 ? "" : "s");
+	if (!r->kernel.present)
+		fprintf(out, "\n== threads (%zu, %zu distinct stack%s) ==\n", r->nthreads, r->ngroups,
+			r->ngroups == 1 ? "" : "s");
 	for (size_t i = 0; i < r->nthreads && !r->kernel.present; i++) {
 		const struct rpt_thread *t = &r->threads[i];
 		const struct rpt_group *g = t->group >= 0 ? &r->groups[t->group] : NULL;

@@ -110,13 +110,13 @@ printf '  %-30s wall %s  cpu %s  RSS %s   (vs crash: wall %s  RSS %s)\n' "coresu
 # task list) is built when the image is opened, whatever --disable says, so the
 # first line is not a bare open.  Delta = CPU time minus the previous line's.
 echo "coresummary phases by --disable (--no-debuginfo unless noted):"
-printf '  %-36s %8s %8s %11s   %s\n' step "wall" "cpu" "peak RSS" "delta cpu"
+printf '  %-38s %8s %8s %11s   %s\n' step "wall" "cpu" "peak RSS" "delta cpu"
 prev=
 phase() {	# phase LABEL ARGS...
 	local label=$1 w c m lo hi
 	shift
 	read -r w c m lo hi < <(runN "$CS" "$@" "$CORE")
-	printf '  %-36s %6.2f s %6.2f s %7.1f MiB   %s\n' "$label" "$w" "$c" \
+	printf '  %-38s %6.2f s %6.2f s %7.1f MiB   %s\n' "$label" "$w" "$c" \
 		"$(awk -v k="$m" 'BEGIN{print k / 1024}')" \
 		"$([ -n "$prev" ] && awk -v a="$c" -v b="$prev" 'BEGIN{printf "%+.2f s", a - b}')"
 	prev=$c

@@ -10,7 +10,10 @@
 #   crash -s VMLINUX CORE          `foreach UN bt` (vmlinux: crashfix-vmlinux.sh)
 # Prints wall and CPU (user+sys) time, peak RSS (/usr/bin/time %M, which counts
 # mapped file pages too) and the ratios coresummary/drgn (issue's target:
-# <= 0.5 for wall and RSS).  Then coresummary's phases, from --disable runs.
+# <= 0.5 for wall and RSS).  drgn indexes DWARF on every core, so on an idle
+# box its wall time is below its CPU time and the wall ratio depends on the
+# load: read the CPU ratio too.  Then coresummary's phases, from --disable runs
+# and from callgrind instruction counts.
 # Each tool's answer is checked once against the guest's ground truth (the
 # D-state pids in $G/info); timings are reported, never asserted.
 # usage: bench/kernel.sh BINDIR

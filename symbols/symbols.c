@@ -395,7 +395,8 @@ static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activa
 	dwfl_module_info(mod, NULL, &mstart, NULL, NULL, NULL, NULL, NULL);
 	si->module = module_at(r, mstart);
 	si->module_offset = pc - mstart;
-	si->cfi = cfi_covers(mod, addr);
+	/* A names-first fallback means a kernel: ORC unwinds it, CFI coverage is not asked. */
+	si->cfi = r->fb.names_first ? false : cfi_covers(mod, addr);
 
 	bool oom = false;
 	/* Innermost source location of the address. */
@@ -447,10 +448,13 @@ static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activa
 	}
 	free(scopes);
 
-	/* ELF symbol table: entry address and a name when DWARF has none. */
+	/* ELF symbol table: entry address and a name when DWARF has none.  A
+	 * names-first fallback answers instead (the symtab scan is linear). */
+	struct sym_fallback_answer fa = { 0 };
+	bool fb_named = r->fb.lookup && r->fb.names_first && r->fb.lookup(r->fb.arg, addr, &fa) && fa.function;
 	GElf_Off off = 0;
 	GElf_Sym sym;
-	const char *symname = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	const char *symname = fb_named ? NULL : dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
 	const char *fname = dwarf_func ? dwarf_func : symname;
 	if (fname) {
 		si->function = strdup(fname);
@@ -473,8 +477,8 @@ static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activa
 	}
 	/* Names from the fallback even where DWARF has the PC (the kernel's own
 	 * kallsyms), so that a frame is named the same with and without debug info. */
-	struct sym_fallback_answer a = { 0 };
-	if (r->fb.lookup && r->fb.names_first && r->fb.lookup(r->fb.arg, addr, &a) && a.function) {
+	const struct sym_fallback_answer a = fa;
+	if (fb_named) {
 		char *fn = strdup(a.function);
 		if (!fn) {
 			info_free(si);

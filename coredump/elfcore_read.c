@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "elfcore_notes.h"
+#include "elfnotes.h"
 #include "format.h"
 #include "le.h"
 #include "vmcoreinfo.h"
@@ -55,80 +56,6 @@ static struct ck_error *libelf_error(const char *path, const char *what)
 	return ck_error_create(CK_ERR_INPUT, "%s: %s: %s", path, what, elf_errmsg(-1));
 }
 
-static void set_bit(struct x86_regs *r, int bit)
-{
-	r->present |= 1ULL << bit;
-}
-
-static void parse_prstatus(const uint8_t *d, struct x86_regs *r)
-{
-	const uint8_t *g = d + ELFCORE_PRSTATUS_REGS_OFF;
-	for (int i = 0; i < ELFCORE_NREG; i++) {
-		uint64_t v = le64(g + 8 * i);
-		int slot = elfcore_user_regs_order[i];
-		if (slot >= 0) {
-			r->gpr[slot] = v;
-			set_bit(r, REG_GPR_FIRST + slot);
-			continue;
-		}
-		switch (slot) {
-		case ELFCORE_UREG_RIP: r->rip = v; set_bit(r, REG_RIP); break;
-		case ELFCORE_UREG_EFLAGS: r->rflags = v; set_bit(r, REG_RFLAGS); break;
-		case ELFCORE_UREG_CS: r->sel[X86_CS] = (uint16_t)v; set_bit(r, REG_SEL_FIRST + X86_CS); break;
-		case ELFCORE_UREG_SS: r->sel[X86_SS] = (uint16_t)v; set_bit(r, REG_SEL_FIRST + X86_SS); break;
-		case ELFCORE_UREG_DS: r->sel[X86_DS] = (uint16_t)v; set_bit(r, REG_SEL_FIRST + X86_DS); break;
-		case ELFCORE_UREG_ES: r->sel[X86_ES] = (uint16_t)v; set_bit(r, REG_SEL_FIRST + X86_ES); break;
-		case ELFCORE_UREG_FS: r->sel[X86_FS] = (uint16_t)v; set_bit(r, REG_SEL_FIRST + X86_FS); break;
-		case ELFCORE_UREG_GS: r->sel[X86_GS] = (uint16_t)v; set_bit(r, REG_SEL_FIRST + X86_GS); break;
-		case ELFCORE_UREG_FS_BASE:
-			r->seg_base[X86_FS] = v;
-			set_bit(r, REG_SEGBASE_FIRST + X86_FS);
-			break;
-		case ELFCORE_UREG_GS_BASE:
-			r->seg_base[X86_GS] = v;
-			set_bit(r, REG_SEGBASE_FIRST + X86_GS);
-			break;
-		default: break;	/* orig_rax */
-		}
-	}
-}
-
-static void parse_qemu_segment(const uint8_t *s, struct x86_regs *r, int seg)
-{
-	r->sel[seg] = (uint16_t)le32(s + QEMU_SEG_SELECTOR);
-	r->seg_limit[seg] = le32(s + QEMU_SEG_LIMIT);
-	r->seg_flags[seg] = le32(s + QEMU_SEG_FLAGS);
-	r->seg_base[seg] = le64(s + QEMU_SEG_BASE);
-	set_bit(r, REG_SEL_FIRST + seg);
-	set_bit(r, REG_SEGBASE_FIRST + seg);
-}
-
-static void parse_qemu_state(const uint8_t *d, struct x86_regs *r)
-{
-	for (int i = 0; i < 16; i++) {
-		r->gpr[qemu_gpr_order[i]] = le64(d + QEMU_CPU_RAX + 8 * i);
-		set_bit(r, REG_GPR_FIRST + qemu_gpr_order[i]);
-	}
-	r->rip = le64(d + QEMU_CPU_RIP);
-	r->rflags = le64(d + QEMU_CPU_RFLAGS);
-	set_bit(r, REG_RIP);
-	set_bit(r, REG_RFLAGS);
-	for (int i = 0; i < 8; i++)
-		parse_qemu_segment(d + QEMU_CPU_SEGS + QEMU_SEG_SIZE * i, r, qemu_seg_order[i]);
-	const uint8_t *gdt = d + QEMU_CPU_SEGS + QEMU_SEG_SIZE * 8, *idt = gdt + QEMU_SEG_SIZE;
-	r->gdtr_limit = le32(gdt + QEMU_SEG_LIMIT);
-	r->gdtr_base = le64(gdt + QEMU_SEG_BASE);
-	r->idtr_limit = le32(idt + QEMU_SEG_LIMIT);
-	r->idtr_base = le64(idt + QEMU_SEG_BASE);
-	set_bit(r, REG_GDTR);
-	set_bit(r, REG_IDTR);
-	for (int i = 0; i < 5; i++) {
-		r->cr[i] = le64(d + QEMU_CPU_CR + 8 * i);
-		if (i != 1)
-			set_bit(r, REG_CR0 + i);
-	}
-}
-
 struct notes {
 	size_t nprstatus, nqemu;
 	char writer[ELFCORE_WRITER_NOTE_MAX];	/* our own writer's note, "" if none */
@@ -166,7 +93,7 @@ static struct ck_error *walk_notes(Elf *elf, const char *path, size_t phnum, str
 					return ck_error_at(path, at, "NT_PRSTATUS of %u bytes, expected %d",
 							   nh.n_descsz, ELFCORE_PRSTATUS_SIZE);
 				if (m)
-					parse_prstatus(desc, &m->cpus[iprs]);
+					elfnote_prstatus_regs(desc, &m->cpus[iprs]);
 				iprs++;
 			} else if (nh.n_namesz == 5 && memcmp(name, "QEMU", 5) == 0 && nh.n_type == 0) {
 				if (nh.n_descsz < QEMU_CPU_STATE_V1_MIN || le32(desc) != 1)
@@ -175,7 +102,7 @@ static struct ck_error *walk_notes(Elf *elf, const char *path, size_t phnum, str
 							   nh.n_descsz, nh.n_descsz >= 4 ? le32(desc) : 0,
 							   QEMU_CPU_STATE_V1_MIN);
 				if (m)
-					parse_qemu_state(desc, &m->cpus[iqemu]);
+					elfnote_qemu_regs(desc, &m->cpus[iqemu]);
 				iqemu++;
 			} else if (nh.n_namesz == sizeof(ELFCORE_WRITER_NOTE_NAME) &&
 				   memcmp(name, ELFCORE_WRITER_NOTE_NAME, sizeof(ELFCORE_WRITER_NOTE_NAME)) == 0 &&

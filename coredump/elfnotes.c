@@ -29,8 +29,7 @@ static void set_base(struct x86_regs *r, int seg, uint64_t v)
 	set_bit(r, REG_SEGBASE_FIRST + seg);
 }
 
-/* pr_reg of NT_PRSTATUS, in user_regs_struct order. */
-static void parse_prstatus(const uint8_t *d, struct x86_regs *r)
+void elfnote_prstatus_regs(const uint8_t *d, struct x86_regs *r)
 {
 	const uint8_t *g = d + ELFCORE_PRSTATUS_REGS_OFF;
 	for (int i = 0; i < ELFCORE_NREG; i++) {
@@ -57,8 +56,7 @@ static void parse_prstatus(const uint8_t *d, struct x86_regs *r)
 	}
 }
 
-/* QEMUCPUState v1: everything NT_PRSTATUS has plus descriptors and control registers. */
-static void parse_qemu_state(const uint8_t *d, struct x86_regs *r)
+void elfnote_qemu_regs(const uint8_t *d, struct x86_regs *r)
 {
 	for (int i = 0; i < 16; i++) {
 		r->gpr[qemu_gpr_order[i]] = le64(d + QEMU_CPU_RAX + 8 * i);
@@ -134,7 +132,7 @@ static struct ck_error *walk(const char *path, uint64_t off, const uint8_t *buf,
 				return ck_error_at(path, at, "NT_PRSTATUS of %" PRIu32 " bytes, expected %d",
 						   descsz, ELFCORE_PRSTATUS_SIZE);
 			if (fill)
-				parse_prstatus(desc, &m->cpus[nprs]);
+				elfnote_prstatus_regs(desc, &m->cpus[nprs]);
 			nprs++;
 		} else if (name_is(name, namesz, "QEMU") && type == 0) {
 			if (descsz < QEMU_CPU_STATE_V1_MIN || le32(desc) != 1)
@@ -142,7 +140,7 @@ static struct ck_error *walk(const char *path, uint64_t off, const uint8_t *buf,
 						   "; expected version 1, at least %d bytes", descsz,
 						   descsz >= 4 ? le32(desc) : 0, QEMU_CPU_STATE_V1_MIN);
 			if (fill)
-				parse_qemu_state(desc, &m->cpus[nqemu]);
+				elfnote_qemu_regs(desc, &m->cpus[nqemu]);
 			nqemu++;
 		} else if (fill && name_is(name, namesz, "VMCOREINFO") && descsz > 0) {
 			if ((err = set_vmcoreinfo(path, at, desc, descsz, m)))

@@ -24,4 +24,14 @@
 struct ck_error *elfnotes_to_machine(const char *path, uint64_t off, const uint8_t *buf, size_t len,
 				     struct machine *m);
 
+/*
+ * The one decoder of each vCPU note, for every reader (ELF cores, kdump):
+ * NT_PRSTATUS's pr_reg (user_regs_struct order; desc at least
+ * ELFCORE_PRSTATUS_SIZE bytes) and QEMUCPUState v1 (everything NT_PRSTATUS
+ * has, plus descriptors and control registers; at least QEMU_CPU_STATE_V1_MIN
+ * bytes).  They set the registers they fill and their present bits.
+ */
+void elfnote_prstatus_regs(const uint8_t *desc, struct x86_regs *r);
+void elfnote_qemu_regs(const uint8_t *desc, struct x86_regs *r);
+
 #endif

@@ -5,31 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "x86_paging.h"
-
-static struct ck_error *warn(struct kernel_debuginfo *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static struct ck_error *warn(struct kernel_debuginfo *d, const char *fmt, ...)
-{
-	char **nw = realloc(d->warnings, (d->nwarnings + 1) * sizeof(*nw));
-	if (!nw)
-		return &ck_enomem;
-	d->warnings = nw;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vasprintf(&d->warnings[d->nwarnings], fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return &ck_enomem;
-	d->nwarnings++;
-	return NULL;
-}
 
 /* A vmlinux candidate: its build-id as hex and its kernel-half link range. */
 struct vmlinux_facts {
@@ -139,11 +120,11 @@ struct ck_error *kernel_debuginfo_open(struct kernel_debuginfo *d, const struct 
 			return ck_error_create(CK_ERR_INPUT, "%s: not a vmlinux (no kernel-address PT_LOAD)", vmlinux);
 		if (!build_id || strcmp(f.build_id, build_id) == 0)
 			return report(d, k, vmlinux, &f, NULL, 0);
-		return warn(d, "--vmlinux %s ignored: its build-id %s is not the guest kernel's %s", vmlinux,
+		return strlist_addf(&d->warnings, "--vmlinux %s ignored: its build-id %s is not the guest kernel's %s", vmlinux,
 			    f.build_id[0] ? f.build_id : "(none)", build_id);
 	}
 	if (!build_id)
-		return warn(d, "the guest kernel has no BUILD-ID in VMCOREINFO: no vmlinux looked for "
+		return strlist_addf(&d->warnings, "the guest kernel has no BUILD-ID in VMCOREINFO: no vmlinux looked for "
 			    "(give --vmlinux)");
 	char *cand[8] = { 0 };
 	size_t nc = 0;
@@ -165,7 +146,7 @@ struct ck_error *kernel_debuginfo_open(struct kernel_debuginfo *d, const struct 
 		if (strcmp(f.build_id, build_id) == 0)
 			found = cand[i];
 		else
-			err = warn(d, "%s is not the guest kernel's vmlinux (build-id %s, the guest's is %s)", cand[i],
+			err = strlist_addf(&d->warnings, "%s is not the guest kernel's vmlinux (build-id %s, the guest's is %s)", cand[i],
 				   f.build_id[0] ? f.build_id : "none", build_id);
 	}
 	if (!ok)
@@ -187,7 +168,7 @@ struct ck_error *kernel_debuginfo_open(struct kernel_debuginfo *d, const struct 
 		err = report(d, k, NULL, &f, id, n);
 	}
 	if (!err && !d->dwfl)
-		err = warn(d, "no vmlinux with DWARF for Linux %s (build-id %s): frames have no file:line or "
+		err = strlist_addf(&d->warnings, "no vmlinux with DWARF for Linux %s (build-id %s): frames have no file:line or "
 			   "inline frames (install the kernel's -dbg package, give --vmlinux, or set DEBUGINFOD_URLS)",
 			   k->osrelease, build_id);
 	for (size_t i = 0; i < nc; i++)
@@ -201,8 +182,6 @@ void kernel_debuginfo_close(struct kernel_debuginfo *d)
 		dwfl_end(d->dwfl);
 	sym_config_deinit(&d->cfg);
 	free(d->path);
-	for (size_t i = 0; i < d->nwarnings; i++)
-		free(d->warnings[i]);
-	free(d->warnings);
+	strlist_free(&d->warnings);
 	memset(d, 0, sizeof(*d));
 }

@@ -19,14 +19,14 @@
 
 #include "error.h"
 #include "linux_kernel.h"
+#include "strlist.h"
 #include "symbols.h"
 
 struct kernel_debuginfo {
 	struct sym_config cfg;
 	Dwfl *dwfl;			/* NULL: no vmlinux found */
 	char *path;			/* the vmlinux used, or NULL (debuginfod: libdwfl's cache path) */
-	char **warnings;		/* one line each, owned */
-	size_t nwarnings;
+	struct strlist warnings;	/* one line each */
 };
 
 /*

@@ -1,7 +1,6 @@
 /* kernel_tasks.c - walk a guest kernel's tasks, bounded and loop-safe. */
 #include "kernel_tasks.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,25 +83,8 @@ struct walk {
 	uint8_t *buf;			/* one task_struct */
 };
 
-static struct ck_error *warn(struct ktask_list *tl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static struct ck_error *warn(struct ktask_list *tl, const char *fmt, ...)
-{
-	if (tl->nwarnings >= 64)
-		return NULL;	/* a badly broken list says enough with 64 */
-	char **nw = realloc(tl->warnings, (tl->nwarnings + 1) * sizeof(*nw));
-	if (!nw)
-		return &ck_enomem;
-	tl->warnings = nw;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vasprintf(&tl->warnings[tl->nwarnings], fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return &ck_enomem;
-	tl->nwarnings++;
-	return NULL;
-}
+/* At most 64 warnings: a badly broken list says enough with that many. */
+#define warn(tl, ...) ((tl)->warnings.n >= 64 ? NULL : strlist_addf(&(tl)->warnings, __VA_ARGS__))
 
 /* Keep a soft error as a warning; pass up only system errors. */
 static struct ck_error *soften(struct ktask_list *tl, struct ck_error *err, const char *what)
@@ -196,11 +178,11 @@ static struct ck_error *walk_threads(struct walk *w, uint64_t leader, int64_t le
 				return warn(w->tl, "the thread list of pid %lld loops: cut there", (long long)leader_pid);
 			leader_seen = true;
 		} else {
-			size_t nw = w->tl->nwarnings;
+			size_t nw = w->tl->warnings.n;
 			if ((err = add_task(w, task, false, &added)))
 				return err;
 			if (!added)
-				return w->tl->nwarnings != nw ? NULL	/* unreadable: already said */
+				return w->tl->warnings.n != nw ? NULL	/* unreadable: already said */
 				       : warn(w->tl, "the thread list of pid %lld loops back to task 0x%llx: cut there",
 					      (long long)leader_pid, (unsigned long long)task);
 		}
@@ -224,11 +206,11 @@ static struct ck_error *walk_groups(struct walk *w, uint64_t init_task)
 			return warn(tl, "more than %d tasks: the list is cut there", KTASKS_MAX);
 		uint64_t leader = next - l->task_tasks;
 		bool added;
-		size_t before = tl->n, nw = tl->nwarnings;
+		size_t before = tl->n, nw = tl->warnings.n;
 		if ((err = add_task(w, leader, false, &added)))
 			return err;
 		if (!added)	/* unreadable (already said), or seen before: leaders appear once */
-			return tl->nwarnings != nw ? NULL
+			return tl->warnings.n != nw ? NULL
 			       : warn(tl, "the task list loops back to task 0x%llx: cut there", (unsigned long long)leader);
 		if ((err = walk_threads(w, leader, tl->tasks[before].pid)))
 			return err;
@@ -316,8 +298,6 @@ void ktasks_free(struct ktask_list *tl)
 {
 	free(tl->tasks);
 	free(tl->cpus);
-	for (size_t i = 0; i < tl->nwarnings; i++)
-		free(tl->warnings[i]);
-	free(tl->warnings);
+	strlist_free(&tl->warnings);
 	memset(tl, 0, sizeof(*tl));
 }

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "kernel_layout.h"
 #include "memory.h"
+#include "strlist.h"
 
 enum { KTASKS_MAX = 1 << 20, KTASK_COMM_MAX = 64 };
 
@@ -50,8 +51,7 @@ struct ktask_list {
 	size_t n, cap;
 	struct kcpu *cpus;
 	size_t ncpus;
-	char **warnings;		/* soft failures, owned */
-	size_t nwarnings;
+	struct strlist warnings;	/* soft failures */
 };
 
 /* Symbols the walk needs, resolved by the caller (kallsyms or vmlinux). */

@@ -13,6 +13,7 @@
  */
 #include "target.h"
 #include "target_warn.h"
+#include "elfnotes.h"
 #include "report.h"
 
 #include <errno.h>
@@ -34,10 +35,8 @@ enum {
 	NT_SIGINFO_TYPE = 0x53494749,
 };
 
-/* Index of each register in elf_prstatus.pr_reg (struct user_regs_struct). */
-enum { UR_R15, UR_R14, UR_R13, UR_R12, UR_RBP, UR_RBX, UR_R11, UR_R10, UR_R9, UR_R8,
-	UR_RAX, UR_RCX, UR_RDX, UR_RSI, UR_RDI, UR_ORIG_RAX, UR_RIP, UR_CS, UR_EFLAGS,
-	UR_RSP, UR_SS, UR_FS_BASE, UR_GS_BASE, UR_DS, UR_ES, UR_FS, UR_GS, UR_N };
+/* Index of orig_rax in elf_prstatus.pr_reg (struct user_regs_struct); the rest is elfnotes.h's. */
+enum { UR_ORIG_RAX = 15 };
 
 struct seg {
 	uint64_t vaddr, memsz, filesz;
@@ -501,43 +500,9 @@ static struct ck_error *add_thread(struct core_target *c, const unsigned char *d
 	memcpy(&cursig, d + 12, 2);
 	th->signo = cursig;
 	th->tid = get32(d + 32);
-	const unsigned char *r = d + PRSTATUS_REG_OFF;
-	uint64_t u[UR_N];
-	for (int i = 0; i < UR_N; i++)
-		u[i] = get64(r + 8 * i);
-	struct x86_regs *x = &th->regs;
-	x->gpr[X86_RAX] = u[UR_RAX];
-	x->gpr[X86_RCX] = u[UR_RCX];
-	x->gpr[X86_RDX] = u[UR_RDX];
-	x->gpr[X86_RBX] = u[UR_RBX];
-	x->gpr[X86_RSP] = u[UR_RSP];
-	x->gpr[X86_RBP] = u[UR_RBP];
-	x->gpr[X86_RSI] = u[UR_RSI];
-	x->gpr[X86_RDI] = u[UR_RDI];
-	x->gpr[X86_R8] = u[UR_R8];
-	x->gpr[X86_R9] = u[UR_R9];
-	x->gpr[X86_R10] = u[UR_R10];
-	x->gpr[X86_R11] = u[UR_R11];
-	x->gpr[X86_R12] = u[UR_R12];
-	x->gpr[X86_R13] = u[UR_R13];
-	x->gpr[X86_R14] = u[UR_R14];
-	x->gpr[X86_R15] = u[UR_R15];
-	x->rip = u[UR_RIP];
-	x->rflags = u[UR_EFLAGS];
-	x->sel[X86_CS] = (uint16_t)u[UR_CS];
-	x->sel[X86_SS] = (uint16_t)u[UR_SS];
-	x->sel[X86_DS] = (uint16_t)u[UR_DS];
-	x->sel[X86_ES] = (uint16_t)u[UR_ES];
-	x->sel[X86_FS] = (uint16_t)u[UR_FS];
-	x->sel[X86_GS] = (uint16_t)u[UR_GS];
-	x->seg_base[X86_FS] = u[UR_FS_BASE];
-	x->seg_base[X86_GS] = u[UR_GS_BASE];
-	x->present = ((1ull << X86_NGPR) - 1) << REG_GPR_FIRST;
-	x->present |= 1ull << REG_RIP | 1ull << REG_RFLAGS;
-	for (int s = X86_ES; s <= X86_GS; s++)
-		x->present |= 1ull << (REG_SEL_FIRST + s);
-	x->present |= 1ull << (REG_SEGBASE_FIRST + X86_FS) | 1ull << (REG_SEGBASE_FIRST + X86_GS);
-	th->syscall_nr = (int64_t)u[UR_ORIG_RAX];
+	/* The one NT_PRSTATUS decoder (coredump/elfnotes.h); orig_rax is ours. */
+	elfnote_prstatus_regs(d, &th->regs);
+	th->syscall_nr = (int64_t)get64(d + PRSTATUS_REG_OFF + 8 * UR_ORIG_RAX);
 	return NULL;
 }
 

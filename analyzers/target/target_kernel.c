@@ -13,7 +13,6 @@
  */
 #include "target_kernel.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "kernel_tasks.h"
 #include "ktypes.h"
 #include "orc.h"
+#include "strlist.h"
 #include "vmcoreinfo.h"
 
 enum { PF_KTHREAD = 0x00200000 };
@@ -47,8 +47,7 @@ struct kernel_target {
 	uint64_t text_start, text_end;	/* vmlinux _stext.._etext, for module names */
 	struct sym_resolver *syms;
 	struct kernel_debuginfo dbg;	/* vmlinux DWARF for file:line and inlines, if found */
-	char **warnings;		/* what could not be read, one line each */
-	size_t nwarnings;
+	struct strlist warnings;	/* what could not be read, one line each */
 };
 
 #define KT(t) ((struct kernel_target *)(t))
@@ -170,28 +169,10 @@ static bool kallsyms_fallback(void *arg, uint64_t addr, struct sym_fallback_answ
 	return true;
 }
 
-static struct ck_error *kt_warn(struct kernel_target *kt, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static struct ck_error *kt_warn(struct kernel_target *kt, const char *fmt, ...)
-{
-	char **nw = realloc(kt->warnings, (kt->nwarnings + 1) * sizeof(*nw));
-	if (!nw)
-		return &ck_enomem;
-	kt->warnings = nw;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vasprintf(&kt->warnings[kt->nwarnings], fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return &ck_enomem;
-	kt->nwarnings++;
-	return NULL;
-}
-
 static struct ck_error *kt_warnings(struct target *t, const char *const **list, size_t *n)
 {
-	*list = (const char *const *)KT(t)->warnings;
-	*n = KT(t)->nwarnings;
+	*list = (const char *const *)KT(t)->warnings.s;
+	*n = KT(t)->warnings.n;
 	return NULL;
 }
 
@@ -209,9 +190,7 @@ static void kt_destroy(struct target *t)
 	ktypes_destroy(kt->types);
 	kallsyms_destroy(kt->ks);
 	machine_deinit(&kt->m);
-	for (size_t i = 0; i < kt->nwarnings; i++)
-		free(kt->warnings[i]);
-	free(kt->warnings);
+	strlist_free(&kt->warnings);
 	free(kt->path);
 	free(kt);
 }
@@ -260,7 +239,7 @@ static struct ck_error *load_orc(struct kernel_target *kt)
 		if (err && err->kind == CK_ERR_SYSTEM)
 			return err;
 		if (err) {
-			struct ck_error *w = kt_warn(kt, "module %s: no ORC unwinding: %s", mi->name, err->msg);
+			struct ck_error *w = strlist_addf(&kt->warnings, "module %s: no ORC unwinding: %s", mi->name, err->msg);
 			ck_error_destroy(err);
 			if (w)
 				return w;
@@ -273,11 +252,11 @@ static struct ck_error *load_modules(struct kernel_target *kt)
 {
 	uint64_t head;
 	if (!kt->layout.module_ok || !kallsyms_address(kt->ks, "modules", &head))
-		return kt_warn(kt, "kernel modules not read: no module layout or 'modules' symbol");
+		return strlist_addf(&kt->warnings, "kernel modules not read: no module layout or 'modules' symbol");
 	struct kallsyms_warnings w = { 0 };
 	struct ck_error *err = kallsyms_add_modules(kt->ks, &kt->mem, head, &kt->layout.module, &w);
 	for (size_t i = 0; !err && i < w.n; i++)
-		err = kt_warn(kt, "%s", w.msgs[i]);
+		err = strlist_addf(&kt->warnings, "%s", w.msgs[i]);
 	kallsyms_warnings_free(&w);
 	return err;
 }
@@ -325,8 +304,8 @@ struct ck_error *target_kernel_create(struct machine *m, const struct linux_kern
 	    (err = need_symbol(kt, "__per_cpu_offset", &ts.per_cpu_offset)) ||
 	    (err = ktasks_read(&kt->mem, &kt->layout, &ts, kt->m.ncpus, &kt->tl)))
 		goto fail;
-	for (size_t i = 0; i < kt->tl.nwarnings; i++)
-		if ((err = kt_warn(kt, "%s", kt->tl.warnings[i])))
+	for (size_t i = 0; i < kt->tl.warnings.n; i++)
+		if ((err = strlist_addf(&kt->warnings, "%s", kt->tl.warnings.s[i])))
 			goto fail;
 	size_t n = kt->tl.n;
 	kt->tasks = calloc(n ? n : 1, sizeof(*kt->tasks));
@@ -372,8 +351,8 @@ struct ck_error *target_kernel_create(struct machine *m, const struct linux_kern
 		free(build_id);
 		if (err)
 			goto fail;
-		for (size_t i = 0; i < kt->dbg.nwarnings; i++)
-			if ((err = kt_warn(kt, "%s", kt->dbg.warnings[i])))
+		for (size_t i = 0; i < kt->dbg.warnings.n; i++)
+			if ((err = strlist_addf(&kt->warnings, "%s", kt->dbg.warnings.s[i])))
 				goto fail;
 	}
 	if ((err = sym_resolver_create(kt->dbg.dwfl, &kt->syms)))

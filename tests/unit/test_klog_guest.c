@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 	CHECK(&u, log->n && strncmp(log->recs[0].text, "Linux version ", 14) == 0);
 	for (size_t i = 1; i < log->n; i++) {
 		CHECK(&u, log->recs[i].seq == log->recs[i - 1].seq + 1);
-		CHECK(&u, log->recs[i].ts_nsec >= log->recs[i - 1].ts_nsec);
+		/* not ts_nsec: CPUs' clocks are not synchronised (real logs go back in time) */
 		CHECK(&u, log->recs[i].level >= 0 && log->recs[i].level <= 7 && log->recs[i].facility == 0);
 		CHECK(&u, log->recs[i].caller_id >= 0);
 	}

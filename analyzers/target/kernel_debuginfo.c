@@ -104,7 +104,8 @@ static int hexval(char c)
 }
 
 struct ck_error *kernel_debuginfo_open(struct kernel_debuginfo *d, const struct linux_kernel *k,
-				       const char *build_id, const char *vmlinux, const struct sym_options *opt)
+				       const char *build_id, const char *vmlinux, const struct sym_options *opt,
+				       uint64_t text_lo, uint64_t text_hi)
 {
 	memset(d, 0, sizeof(*d));
 	struct ck_error *err = sym_config_init(&d->cfg, opt);
@@ -162,10 +163,10 @@ struct ck_error *kernel_debuginfo_open(struct kernel_debuginfo *d, const struct 
 				break;
 			id[n++] = (unsigned char)(hi << 4 | lo);
 		}
-		/* The range is unknown until the file is there: the kernel image's nominal 1 GiB. */
-		f.lo = X86_START_KERNEL_MAP;
-		f.hi = X86_START_KERNEL_MAP + (1ULL << 30);
-		err = report(d, k, NULL, &f, id, n);
+		/* Not on disk: libdwfl places what it fetches at the running image's link range. */
+		f.lo = text_lo - k->kernel_offset;
+		f.hi = text_hi - k->kernel_offset;
+		err = text_hi > text_lo ? report(d, k, NULL, &f, id, n) : NULL;
 	}
 	if (!err && !d->dwfl)
 		err = strlist_addf(&d->warnings, "no vmlinux with DWARF for Linux %s (build-id %s): frames have no file:line or "

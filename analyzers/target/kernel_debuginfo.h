@@ -31,11 +31,13 @@ struct kernel_debuginfo {
 
 /*
  * Look for the vmlinux of kernel k (build_id: hex text from VMCOREINFO, may
- * be NULL).  Not finding one is not an error (dwfl stays NULL, a warning says
+ * be NULL).  [text_lo, text_hi): the running kernel image (_text.._end from
+ * kallsyms), where a vmlinux fetched by build-id is placed.  Not finding one is not an error (dwfl stays NULL, a warning says
  * so); errors are only CK_ERR_SYSTEM and a --vmlinux that cannot be read.
  */
 struct ck_error *kernel_debuginfo_open(struct kernel_debuginfo *d, const struct linux_kernel *k,
-				       const char *build_id, const char *vmlinux, const struct sym_options *opt);
+				       const char *build_id, const char *vmlinux, const struct sym_options *opt,
+				       uint64_t text_lo, uint64_t text_hi);
 void kernel_debuginfo_close(struct kernel_debuginfo *d);
 
 #endif

@@ -346,8 +346,11 @@ struct ck_error *target_kernel_create(struct machine *m, const struct linux_kern
 			err = &ck_enomem;
 			goto fail;
 		}
+		uint64_t lo = 0, hi = 0;
+		if (!kallsyms_address(kt->ks, "_text", &lo) || !kallsyms_address(kt->ks, "_end", &hi))
+			lo = hi = 0;
 		err = kernel_debuginfo_open(&kt->dbg, &kt->k, build_id, opt ? opt->vmlinux : NULL,
-					    opt ? &opt->sym : NULL);
+					    opt ? &opt->sym : NULL, lo, hi);
 		free(build_id);
 		if (err)
 			goto fail;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # coresummary on a kernel image with and without the vmlinux's DWARF: the same
 # tasks, states and physical frames (names normalised) in both modes; DWARF
-# adds file:line and inline frames; a vmlinux with another build-id is ignored
+# adds file:line and inline frames; found by build-id through debuginfod when
+# it is not on disk; a vmlinux with another build-id is ignored
 # with a warning naming both ids; options of the other target kind are usage
 # errors.
 . "$(dirname "$0")/lib/common.sh"
@@ -71,6 +72,36 @@ print(("ok" if ok else "FAIL") + " wrong-vmlinux-warns-with-both-ids" + ("" if o
 same = [t["frames"] for t in w["threads"]] == [t["frames"] for t in mem["threads"]]
 print(("ok" if same else "FAIL") + " wrong-vmlinux-not-used" + ("" if same else ": frames differ from memory-only"))
 EOF
+
+# debuginfod: with no vmlinux on disk (an empty directory mounted over
+# /usr/lib/debug/boot in a private mount namespace), the vmlinux is fetched by
+# the guest kernel's build-id from a local debuginfod-style HTTP server.
+mkdir -p "$T/dfd/buildid/$BUILD_ID" "$T/empty"
+ln -s "$VMLINUX" "$T/dfd/buildid/$BUILD_ID/executable"
+ln -s "$VMLINUX" "$T/dfd/buildid/$BUILD_ID/debuginfo"
+python3 - "$T/dfd" "$T/dfd.port" <<'PY' >"$T/dfd.log" 2>&1 &
+import functools, http.server, sys
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), h)
+open(sys.argv[2], 'w').write(str(s.server_address[1]))
+s.serve_forever()
+PY
+srv=$!
+for i in $(seq 1 50); do [ -s "$T/dfd.port" ] && break; sleep 0.1; done
+if unshare -m sh -c 'mount --bind "$1" /usr/lib/debug/boot && shift && exec "$@"' sh "$T/empty" \
+	env DEBUGINFOD_URLS="http://127.0.0.1:$(cat "$T/dfd.port")" DEBUGINFOD_CACHE_PATH="$T/dfd.cache" \
+	"$CS" --json "$G/qemu.elf" >"$T/dfd.json" 2>"$T/dfd.err"; then
+	python3 - "$T/dfd.json" "$T/dwarf.json" <<'PY' && ok debuginfod-vmlinux || fail debuginfod-vmlinux "$(head -c 300 "$T/dfd.json")"
+import json, sys
+d, w = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+sys.exit(0 if d["kernel"]["vmlinux"] == "debuginfod" and d["threads"] == w["threads"] else 1)
+PY
+else
+	fail debuginfod-vmlinux "$(head -3 "$T/dfd.err")"
+fi
+grep -q "GET /buildid/$BUILD_ID/executable HTTP/1.1\" 200" "$T/dfd.log" && ok debuginfod-fetched-by-build-id ||
+	fail debuginfod-fetched-by-build-id "$(tail -3 "$T/dfd.log")"
+kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
 
 st() { "$@" >/dev/null 2>"$T/st.err"; echo $?; }
 [ "$(st "$CS" --vmlinux "$T/nonexistent" "$G/qemu.elf")" = 2 ] && ok missing-vmlinux-exit-2 || fail missing-vmlinux-exit-2 "$(cat "$T/st.err")"

@@ -411,6 +411,19 @@ static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activa
 	Dwarf_Die *cudie = dwfl_module_addrdie(mod, addr, &bias);
 	Dwarf_Die *scopes = NULL;
 	int nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
+	if (nscopes > 0) {
+		/* dwarf_getscopes can return only part of a nested inline chain; the
+		 * DIE-based walk from its innermost result gives all of it. */
+		Dwarf_Die *full = NULL;
+		int nfull = dwarf_getscopes_die(&scopes[0], &full);
+		if (nfull > nscopes) {
+			free(scopes);
+			scopes = full;
+			nscopes = nfull;
+		} else {
+			free(full);
+		}
+	}
 	const char *cur_file = src;
 	int cur_line = srcline;
 	const char *dwarf_func = NULL;

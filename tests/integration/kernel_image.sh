@@ -78,6 +78,7 @@ $CMP cpus "$T/qemu.out" "$T/crash.txt" "$NCPU"
 if drgn_oracle "$T/v.core" "$T/small.drgn" "$G/deadlock.ko"; then
 	$CMP dtasks "$T/qemu.out" "$T/small.drgn"
 	$CMP stacks "$T/qemu.out" "$T/small.drgn"
+	$CMP inlines "$T/qemu.out" "$T/small.drgn"
 	$CMP cpus "$T/qemu.out" "$T/small.drgn" "$NCPU"
 fi
 

@@ -103,7 +103,7 @@ def drgn_out(path):
                 cpus[int(w[1])] = (int(w[2]), int(w[3], 16))
             elif w[0] == "task":
                 comm, _, fl = w[4].rpartition("|")
-                fr = [x.rpartition("@") if "@" in x else (x, "", "") for x in fl.split()]
+                fr = [x.rpartition("@") if "@" in x else (x, "", "") for x in fl.split() if not x.startswith("~")]
                 tasks[int(w[2], 16)] = (int(w[1]), comm, [norm(x[0]) for x in fr], w[3],
                                         [int(x[2], 16) if x[2] else None for x in fr])
     return tasks, cpus, mods
@@ -358,7 +358,37 @@ def cmd_partial(name, ours, full, upto=""):
           (r["warnings"], len(got), len(fr), lost[:5], len(wrong), "; ".join(wrong[:3])))
 
 
-CMDS = {"kernel": cmd_kernel, "lastran": cmd_lastran, "tasks": cmd_tasks, "dtasks": cmd_dtasks, "uservcpu": cmd_uservcpu, "stacks": cmd_stacks, "cpus": cmd_cpus,
+def cmd_inlines(ours, drgn):
+    """With DWARF, each stack with its inline frames (innermost first) equals drgn's, up to
+    the first module frame (module DWARF is not read yet)."""
+    r = by_task(load(ours))
+    full = {}
+    with open(drgn) as f:
+        for line in f:
+            w = line.rstrip("\n").split(" ", 4)
+            if w[0] == "task":
+                fl = w[4].rpartition("|")[2]
+                full[int(w[2], 16)] = [norm(x.rpartition("@")[0].lstrip("~")) for x in fl.split() if "@" in x]
+    bad, compared, ninl = [], 0, 0
+    for a, t in r.items():
+        want = full.get(a)
+        if not want or not t["frames"]:
+            continue
+        got = []
+        for fr in t["frames"]:
+            if fr["module"] != "vmlinux":
+                break
+            got += [norm(i["function"] or "?") for i in fr["inlines"]] + [norm(fr["function"] or "?")]
+            ninl += len(fr["inlines"])
+        compared += 1
+        n = min(len(want), len(got))   # drgn names no asm frame; we stop at a module frame
+        if n == 0 or want[:n] != got[:n]:
+            bad.append("%d %s: drgn %s ours %s" % (t["tid"], t["name"], want[:len(got)], got))
+    check("stacks_with_inlines_equal_drgn(%d tasks, %d inline frames)" % (compared, ninl),
+          compared > 10 and ninl > 0 and not bad, "; ".join(bad[:3]))
+
+
+CMDS = {"inlines": cmd_inlines, "kernel": cmd_kernel, "lastran": cmd_lastran, "tasks": cmd_tasks, "dtasks": cmd_dtasks, "uservcpu": cmd_uservcpu, "stacks": cmd_stacks, "cpus": cmd_cpus,
         "events": cmd_events, "dmesg": cmd_dmesg, "same": cmd_same, "partial": cmd_partial}
 if len(sys.argv) < 2 or sys.argv[1] not in CMDS and sys.argv[1] != "crashbt":
     sys.exit(__doc__)

@@ -32,11 +32,10 @@ def names(task):
     out = []
     try:
         for f in prog.stack_trace(task):
-            if f.is_inline:
-                continue
             if f.name is None:
                 break
-            out.append("%s@%x" % (f.name, f.pc))
+            # inline frames are marked "~" (the physical-frame checks skip them)
+            out.append("%s%s@%x" % ("~" if f.is_inline else "", f.name, f.pc))
     except Exception as e:      # an unwinding error ends the list there
         out.append("!" + type(e).__name__)
     return out

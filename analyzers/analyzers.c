@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "cli.h"
+
 const struct analyzer *const analyzers[] = {
 	&analyzer_process,
 	&analyzer_backtrace,
@@ -14,26 +16,12 @@ const struct analyzer *const analyzers[] = {
 	NULL,
 };
 
-static bool listed(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = list; p && *p;) {
-		size_t l = strcspn(p, ",");
-		if (l == n && strncmp(p, name, n) == 0)
-			return true;
-		p += l;
-		if (*p == ',')
-			p++;
-	}
-	return false;
-}
-
 struct ck_error *analyzers_run(struct target *t, const struct analyzer_options *opt,
 			       const char *disabled, struct report *r)
 {
 	for (size_t i = 0; analyzers[i]; i++) {
 		const struct analyzer *a = analyzers[i];
-		if (!(a->targets & t->ops->kind) || listed(disabled, a->name))
+		if (!(a->targets & t->ops->kind) || cli_list_has(disabled, a->name))
 			continue;
 		struct ck_error *err = a->run(t, opt, r);
 		if (!err)

@@ -44,12 +44,12 @@ static void usage(FILE *out)
 	      "  --exe FILE         the main executable (cores from another machine/path)\n"
 	      "  --sysroot DIR      look for separate debug files under DIR/usr/lib/debug too\n"
 	      "  --debug-dir DIR    extra debug root: DIR/.build-id/xx/yyyy.debug\n"
+	      "                     (always searched: /usr/lib/debug, FILE.debug next to the\n"
+	      "                     binary, and debuginfod when DEBUGINFOD_URLS is set)\n"
 	      "  --vmlinux FILE     kernel images: the guest kernel's vmlinux with DWARF\n"
 	      "                     (else found by build-id, /usr/lib/debug/boot/vmlinux-REL\n"
 	      "                     or debuginfod; used only if its build-id matches)\n"
 	      "  --no-debuginfo     kernel images: guest memory only (kallsyms, BTF, ORC)\n"
-	      "                     (always searched: /usr/lib/debug, FILE.debug next to the\n"
-	      "                     binary, and debuginfod when DEBUGINFOD_URLS is set)\n"
 	      "\n"
 	      "Analysis:\n"
 	      "  --max-frames N     frames per thread (default 256)\n"
@@ -129,24 +129,6 @@ static struct ck_error *write_dot(const char *path, const struct outfile_rules *
 	return outfile_commit(&o);
 }
 
-/* Each comma-separated item of s must be in the list; *bad gets the first that is not. */
-typedef bool name_known_fn(const char *s, size_t len);
-
-static bool check_list(const char *s, name_known_fn *known, char **bad)
-{
-	while (*s) {
-		size_t l = strcspn(s, ",");
-		if (!known(s, l)) {
-			*bad = strndup(s, l);
-			return false;
-		}
-		s += l;
-		if (*s == ',')
-			s++;
-	}
-	return true;
-}
-
 static bool is_finding_kind(const char *s, size_t len)
 {
 	return report_finding_kind(s, len) != NULL;
@@ -157,18 +139,6 @@ static bool is_analyzer(const char *s, size_t len)
 	for (size_t i = 0; analyzers[i]; i++)
 		if (strlen(analyzers[i]->name) == len && strncmp(analyzers[i]->name, s, len) == 0)
 			return true;
-	return false;
-}
-
-static bool listed(const char *list, const char *kind)
-{
-	size_t n = strlen(kind);
-	for (const char *p = list; p && *p;) {
-		size_t l = strcspn(p, ",");
-		if (l == n && strncmp(p, kind, n) == 0)
-			return true;
-		p += l + (p[l] == ',');
-	}
 	return false;
 }
 
@@ -213,7 +183,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_DISABLE:
-			if (!check_list(optarg, is_analyzer, &bad))
+			if (!cli_list_check(optarg, is_analyzer, &bad))
 				return bad_list("--disable", bad, "analyzer", "see --list-analyzers");
 			disable = optarg;
 			break;
@@ -223,7 +193,7 @@ int main(int argc, char **argv)
 				       analyzers[i]->targets & TARGET_KERNEL_IMAGE ? "" : " [process cores]");
 			return 0;
 		case OPT_FAIL_ON:
-			if (!check_list(optarg, is_finding_kind, &bad))
+			if (!cli_list_check(optarg, is_finding_kind, &bad))
 				return bad_list("--fail-on", bad, "finding kind",
 						"crash, deadlock, blocked, hung, lockup, panic, tools");
 			fail_on = optarg;
@@ -286,13 +256,13 @@ int main(int argc, char **argv)
 	report_init(&r);
 	r.input = path;
 	r.target_kind = t->ops->kind == TARGET_KERNEL_IMAGE ? "kernel-image" : "process-core";
-	err = analyzers_run(t, &aopt, disable, &r);
+	/* --dmesg wants the log alone: no unwinding of every task for it. */
+	err = dmesg ? analyzer_klog.run(t, &aopt, &r) : analyzers_run(t, &aopt, disable, &r);
 	if (!err && dmesg) {
 		if (r.kernel.dmesg)
 			fputs(r.kernel.dmesg, stdout);
 		else
-			err = ck_error_create(CK_ERR_INPUT, "%s: no guest kernel log could be read%s", path,
-					      r.kernel.present ? " (see the warnings of the report)" : "");
+			err = ck_error_create(CK_ERR_INPUT, "%s: no Linux guest kernel to read a log from", path);
 	} else if (!err && dot_stdout)
 		err = render_dot(stdout, &r);
 	else if (!err)
@@ -303,7 +273,7 @@ int main(int argc, char **argv)
 		err = write_dot(dot, &rules, &r);
 	int rc = 0;
 	for (size_t i = 0; !err && fail_on && i < r.nfindings; i++)
-		if (listed(fail_on, r.findings[i].kind))
+		if (cli_list_has(fail_on, r.findings[i].kind))
 			rc = CK_ERR_FINDING;
 	report_deinit(&r);
 	target_destroy(t);

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -35,4 +36,29 @@ int cli_option_error(const char *prog, int c, char *const argv[], int optind_now
 				: cli_usage_error(prog, "option '%s' needs an argument", arg);
 	return is_short ? cli_usage_error(prog, "unknown option '-%c'", optopt_now)
 			: cli_usage_error(prog, "unknown option '%s'", arg);
+}
+
+bool cli_list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p;) {
+		size_t l = strcspn(p, ",");
+		if (l == n && strncmp(p, name, n) == 0)
+			return true;
+		p += l + (p[l] == ',');
+	}
+	return false;
+}
+
+bool cli_list_check(const char *list, cli_name_known_fn *known, char **bad)
+{
+	for (const char *p = list; *p;) {
+		size_t l = strcspn(p, ",");
+		if (!known(p, l)) {
+			*bad = strndup(p, l);
+			return false;
+		}
+		p += l + (p[l] == ',');
+	}
+	return true;
 }

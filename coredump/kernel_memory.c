@@ -3,13 +3,18 @@
 
 #include <string.h>
 
-void kernel_memory_init(struct kernel_memory *km, const struct machine *m, const struct linux_kernel *k)
+void kernel_memory_init_root(struct kernel_memory *km, const struct machine *m, uint64_t root, int levels)
 {
 	memset(km->tlb_va, 0, sizeof(km->tlb_va));
 	km->m = m;
+	x86_pager_init_cached(&km->pager, &km->cache, m, root, levels);
+}
+
+void kernel_memory_init(struct kernel_memory *km, const struct machine *m, const struct linux_kernel *k)
+{
 	/* swapper_pg_dir is in the kernel image: PA = VA - __START_KERNEL_map + phys_base. */
 	uint64_t root = k->swapper_pg_dir - X86_START_KERNEL_MAP + (uint64_t)k->phys_base;
-	x86_pager_init_cached(&km->pager, &km->cache, m, root, k->pgtable_l5 ? 5 : 4);
+	kernel_memory_init_root(km, m, root, k->pgtable_l5 ? 5 : 4);
 }
 
 struct ck_error *kernel_memory_translate(struct kernel_memory *km, uint64_t va, uint64_t *pa_ret)
@@ -41,7 +46,7 @@ struct ck_error *kernel_memory_read(struct kernel_memory *km, uint64_t va, void 
 		uint64_t left = X86_PAGE_4K - (va & (X86_PAGE_4K - 1));
 		size_t n = len < left ? len : (size_t)left;
 		if ((err = machine_read_phys(km->m, pa, out, n)))
-			return ck_error_prefix(err, "kernel address 0x%llx", (unsigned long long)va);
+			return ck_error_prefix(err, "guest virtual address 0x%llx", (unsigned long long)va);
 		out += n, va += n, len -= n;
 	}
 	return NULL;

@@ -33,6 +33,8 @@ struct kernel_memory {
 
 /* k must describe a found kernel (k->found) with swapper_pg_dir set. */
 void kernel_memory_init(struct kernel_memory *km, const struct machine *m, const struct linux_kernel *k);
+/* Any other root: a vCPU's CR3 (flag bits dropped) with 4 or 5 levels, when no kernel is known. */
+void kernel_memory_init_root(struct kernel_memory *km, const struct machine *m, uint64_t root, int levels);
 
 /* Read kernel virtual memory; CK_ERR_FAULT names the address that failed. */
 struct ck_error *kernel_memory_read(struct kernel_memory *km, uint64_t va, void *buf, size_t len);

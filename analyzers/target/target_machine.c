@@ -3,12 +3,12 @@
  * (struct machine: physical memory + vCPUs), as read by the format table
  * (machine_open: .vmss, debug.guest, ELF vmcores).
  *
- * This is the first cut of the second target kind: "threads" are the vCPUs
- * (tid = vCPU number), memory reads are virtual addresses translated through
- * vCPU 0's page tables (physical when paging is off), and each vCPU has only
- * its context frame.  Kernel symbols (vmlinux + KASLR offset), ORC/CFI
- * unwinding and kernel tasks are the next steps; the analyzers and renderers
- * do not change for them.
+ * A machine image with a Linux kernel in it becomes the kernel target
+ * (target_kernel.c) at open.  What stays here is the fallback for images
+ * without an analysable kernel: "threads" are the vCPUs (tid = vCPU number),
+ * memory reads are virtual addresses translated through vCPU 0's page tables
+ * (physical when paging is off), each vCPU has only its context frame, and
+ * the one warning says why there is no more.
  */
 #include "target.h"
 
@@ -19,7 +19,7 @@
 #include "format.h"
 #include "linux_kernel.h"
 #include "target_kernel.h"
-#include "x86_paging.h"
+#include "kernel_memory.h"
 
 enum { CR0_PG = 1u << 31, CR4_LA57 = 1u << 12 };
 
@@ -32,7 +32,7 @@ struct machine_target {
 	struct target_thread *threads;
 	size_t nthreads;
 	bool paging;
-	struct x86_pager pager;
+	struct kernel_memory vm;	/* through vCPU 0's page tables, when paging is on */
 	struct sym_config cfg;
 	Dwfl *dwfl;
 	struct sym_resolver *syms;
@@ -43,26 +43,7 @@ struct machine_target {
 static struct ck_error *mt_read(struct target *t, uint64_t addr, void *buf, size_t len)
 {
 	struct machine_target *mt = MT(t);
-	unsigned char *out = buf;
-	while (len) {
-		uint64_t pa = addr;
-		size_t n = len;
-		if (mt->paging) {
-			struct x86_xlat x;
-			struct ck_error *err = x86_translate(&mt->pager, addr, &x);
-			if (err)
-				return err;
-			pa = x.pa;
-			uint64_t left = x.page_size - (addr & (x.page_size - 1));
-			if (n > left)
-				n = (size_t)left;
-		}
-		struct ck_error *err = machine_read_phys(&mt->m, pa, out, n);
-		if (err)
-			return err;
-		out += n, addr += n, len -= n;
-	}
-	return NULL;
+	return mt->paging ? kernel_memory_read(&mt->vm, addr, buf, len) : machine_read_phys(&mt->m, addr, buf, len);
 }
 
 static size_t mt_nthreads(struct target *t)
@@ -201,7 +182,7 @@ struct ck_error *target_machine_open(const char *path, const struct target_core_
 	const struct x86_regs *c0 = &mt->m.cpus[0];
 	if (x86_regs_has(c0, REG_CR0) && (c0->cr[0] & CR0_PG) && x86_regs_has(c0, REG_CR0 + 3)) {
 		int levels = x86_regs_has(c0, REG_CR0 + 4) && (c0->cr[4] & CR4_LA57) ? 5 : 4;
-		x86_pager_init_machine(&mt->pager, &mt->m, c0->cr[3], levels);
+		kernel_memory_init_root(&mt->vm, &mt->m, c0->cr[3], levels);
 		mt->paging = true;
 	}
 	/* No kernel modules are reported yet: every PC resolves to "no module". */

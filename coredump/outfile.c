@@ -173,6 +173,13 @@ struct ck_error *outfile_commit(struct outfile *o)
 		free(o->tmp);
 		o->tmp = NULL;
 	}
+	if (!err) {
+		/* The output is complete: a signal from now on must not turn the run
+		 * into a "killed" one with its output in place, so the termination
+		 * signals stay blocked (and are discarded at exit). */
+		free(o->old_mask);
+		o->old_mask = NULL;
+	}
 	outfile_abort(o);	/* unlinks the temporary unless it was renamed */
 	return err;
 }

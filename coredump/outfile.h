@@ -26,7 +26,10 @@
  * outfile_poll() / outfile_commit() take a pending one as a CK_ERR_SIGNAL
  * error (exit status 128 + signal) after which the caller aborts: the
  * temporary file is removed and the destination is untouched.  Callers poll
- * between chunks of work.  Only SIGKILL leaves the temporary behind.
+ * between chunks of work.  Only SIGKILL leaves the temporary behind.  After a
+ * successful commit the signals stay blocked: the run's work is done, and a
+ * late signal would only make a complete run look killed (callers exit soon
+ * after; pending signals are discarded at exit).
  */
 #ifndef COREKIT_OUTFILE_H
 #define COREKIT_OUTFILE_H

@@ -1,11 +1,19 @@
 /*
- * an_signature.c - a stable signature for grouping reports of the same bug.
- *   crash:    the crashing thread's top 5 function names after skipping the
- *             signal/abort/assert plumbing at the top of the stack
- *   deadlock: the sorted stacks (function names) of the threads in the cycles
- * The hash is 64-bit FNV-1a over the names joined by '|' (stacks by '\n'),
- * printed as 16 hex digits.  Names are normalised (no leading underscores,
- * no @VERSION, no .constprop/.isra suffixes) so aliases hash alike.
+ * an_signature.c - a stable signature per finding, for grouping reports of
+ * the same bug.  Each finding names its threads (rpt_finding.threads):
+ *   crash, panic, lockup   the first thread's top 5 function names after the
+ *                          plumbing: signal/abort/assert calls at the top of
+ *                          a process stack; for a kernel, everything up to the
+ *                          exception entry (asm_exc_*, panic, oops_end, die)
+ *                          or the spin-lock slow path
+ *   deadlock, hung, blocked the sorted stacks (function names) of all its threads
+ * The hash is 64-bit FNV-1a over the kind and the names joined by '|' (stacks
+ * by '\n'), printed as 16 hex digits.  Names are normalised (no leading
+ * underscores, no @VERSION, no .constprop/.isra suffixes) so aliases hash
+ * alike.  Kernel stacks use physical frames only: inline frames exist only
+ * with DWARF, and the hash must not change with the debuginfo at hand.
+ * The report's own signature is its main finding's: crash or panic, else
+ * deadlock, lockup, hung (a list of blocked waits alone has none).
  */
 #include "analyzer.h"
 
@@ -21,6 +29,30 @@ static const char *const plumbing[] = {
 	"restore_rt", "libc_message", "libc_fatal", "fortify_fail", "stack_chk_fail", "chk_fail",
 	"malloc_assert", "malloc_printerr", "libc_signal_restore_set", "kill", "tgkill",
 };
+
+/* Kernel frames up to (and including) the last of these are the report's machinery. */
+static const char *const kernel_entry[] = {
+	"panic", "oops_end", "die", "die_addr", "do_trap", "do_error_trap", "handle_bug",
+	"page_fault_oops", "kernelmode_fixup_or_oops", "bad_area_nosemaphore", "do_user_addr_fault",
+	"handle_page_fault", "exc_page_fault", "exc_general_protection", "exc_invalid_op",
+	"nmi_panic", "watchdog_timer_fn", "BUG", "warn_slowpath_fmt", "report_bug",
+};
+
+/* Spinning and idling at the top of a kernel stack. */
+static const char *const kernel_spin[] = {
+	"native_queued_spin_lock_slowpath", "queued_spin_lock_slowpath", "pv_queued_spin_lock_slowpath",
+	"raw_spin_lock", "raw_spin_lock_irq", "raw_spin_lock_irqsave", "raw_spin_lock_bh",
+	"raw_read_lock", "raw_write_lock", "queued_read_lock_slowpath", "queued_write_lock_slowpath",
+	"do_raw_spin_lock", "cpu_relax", "virt_spin_lock", "rep_nop",
+};
+
+static bool in_list(const char *norm, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(norm, v[i]) == 0)
+			return true;
+	return false;
+}
 
 static bool is_plumbing(const char *norm)
 {
@@ -41,19 +73,21 @@ static uint64_t fnv1a(uint64_t h, const char *s)
 	return h;
 }
 
-/* Normalised names of a thread, inline sub-frames included, innermost first. */
+/* Normalised names of a thread, innermost first; process threads include
+ * their inline sub-frames, kernel tasks do not (see above). */
 static struct ck_error *thread_names(const struct rpt_thread *th, char ***out, size_t *n)
 {
+	bool physical = th->task.present;
 	size_t cap = 0;
 	for (size_t f = 0; f < th->nframes; f++)
-		cap += th->frames[f].ninlines + 1;
+		cap += (physical ? 0 : th->frames[f].ninlines) + 1;
 	char **v = calloc(cap ? cap : 1, sizeof(*v));
 	if (!v)
 		return &ck_enomem;
 	size_t k = 0;
 	for (size_t f = 0; f < th->nframes; f++) {
 		const struct rpt_frame *fr = &th->frames[f];
-		for (size_t i = 0; i <= fr->ninlines; i++) {
+		for (size_t i = physical ? fr->ninlines : 0; i <= fr->ninlines; i++) {
 			const char *fn = i < fr->ninlines ? fr->inlines[i].function : fr->function;
 			char buf[256];
 			if (fn)
@@ -95,25 +129,44 @@ static struct ck_error *set_hash(struct rpt_signature *s, uint64_t h)
 	return NULL;
 }
 
-static struct ck_error *crash_signature(struct report *r)
+/* Where the interesting frames of a crash/panic/lockup stack start. */
+static size_t skip_plumbing(const char *kind, char **names, size_t n, bool kernel)
 {
-	const struct rpt_thread *th = &r->threads[r->crash.thread];
+	size_t i = 0;
+	if (!kernel) {
+		while (i < n && is_plumbing(names[i]))
+			i++;
+		return i;
+	}
+	if (strcmp(kind, "lockup") == 0) {
+		while (i < n && in_list(names[i], kernel_spin, sizeof(kernel_spin) / sizeof(kernel_spin[0])))
+			i++;
+		return i;
+	}
+	/* the frame after the last exception entry, panic or oops plumbing */
+	for (size_t k = 0; k < n; k++)
+		if (strncmp(names[k], "asm_exc_", 8) == 0 || strncmp(names[k], "asm_sysvec_", 11) == 0 ||
+		    in_list(names[k], kernel_entry, sizeof(kernel_entry) / sizeof(kernel_entry[0])))
+			i = k + 1;
+	return i < n ? i : 0;
+}
+
+static struct ck_error *top_signature(const struct report *r, const struct rpt_finding *fd,
+				      struct rpt_signature *s)
+{
+	const struct rpt_thread *th = &r->threads[fd->threads[0]];
 	char **names;
 	size_t n;
 	struct ck_error *err = thread_names(th, &names, &n);
 	if (err)
 		return err;
-	size_t i = 0;
-	while (i < n && is_plumbing(names[i]))
-		i++;
-	struct rpt_signature *s = &r->signature;
+	size_t i = skip_plumbing(fd->kind, names, n, th->task.present);
 	s->frames = calloc(SIG_FRAMES, sizeof(*s->frames));
 	if (!s->frames) {
 		free_names(names, n);
 		return &ck_enomem;
 	}
-	uint64_t h = 1469598103934665603ULL;
-	h = fnv1a(h, "crash");
+	uint64_t h = fnv1a(1469598103934665603ULL, fd->kind);
 	for (; i < n && s->nframes < SIG_FRAMES; i++) {
 		h = fnv1a(h, "|");
 		h = fnv1a(h, names[i]);
@@ -121,61 +174,87 @@ static struct ck_error *crash_signature(struct report *r)
 		names[i] = NULL;
 	}
 	free_names(names, n);
+	if (!s->nframes)
+		return NULL;		/* never a signature built from nothing */
 	s->present = true;
-	s->kind = "crash";
+	s->kind = fd->kind;
 	return set_hash(s, h);
 }
 
-static struct ck_error *deadlock_signature(struct report *r)
+static struct ck_error *set_signature(const struct report *r, const struct rpt_finding *fd,
+				      struct rpt_signature *s)
 {
-	size_t total = 0;
-	for (size_t c = 0; c < r->ncycles; c++)
-		total += r->cycles[c].n;
-	char **stacks = calloc(total, sizeof(*stacks));
+	size_t nt = fd->nthreads;
+	char **stacks = calloc(nt, sizeof(*stacks));
 	if (!stacks)
 		return &ck_enomem;
 	size_t ns = 0;
 	struct ck_error *err = NULL;
-	for (size_t c = 0; c < r->ncycles && !err; c++)
-		for (size_t k = 0; k < r->cycles[c].n && !err; k++) {
-			const struct rpt_thread *th = &r->threads[r->waits[r->cycles[c].waits[k]].thread];
-			char **names;
-			size_t n;
-			if ((err = thread_names(th, &names, &n)))
-				break;
-			size_t len = 1;
-			for (size_t i = 0; i < n; i++)
-				len += strlen(names[i]) + 1;
-			char *s = malloc(len);
-			if (!s) {
-				free_names(names, n);
-				err = &ck_enomem;
-				break;
-			}
-			s[0] = 0;
-			for (size_t i = 0; i < n; i++) {
-				if (i)
-					strcat(s, "|");
-				strcat(s, names[i]);
-			}
+	for (size_t k = 0; k < nt && !err; k++) {
+		const struct rpt_thread *th = &r->threads[fd->threads[k]];
+		char **names;
+		size_t n;
+		if ((err = thread_names(th, &names, &n)))
+			break;
+		if (!n) {
+			free(names);
+			continue;
+		}
+		size_t len = 1;
+		for (size_t i = 0; i < n; i++)
+			len += strlen(names[i]) + 1;
+		char *st = malloc(len);
+		if (!st) {
 			free_names(names, n);
-			stacks[ns++] = s;
+			err = &ck_enomem;
+			break;
 		}
-	if (!err) {
-		qsort(stacks, ns, sizeof(*stacks), str_cmp);
-		uint64_t h = fnv1a(1469598103934665603ULL, "deadlock");
-		for (size_t i = 0; i < ns; i++) {
-			h = fnv1a(h, "\n");
-			h = fnv1a(h, stacks[i]);
+		st[0] = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				strcat(st, "|");
+			strcat(st, names[i]);
 		}
-		r->signature.present = true;
-		r->signature.kind = "deadlock";
-		r->signature.frames = stacks;
-		r->signature.nframes = ns;
-		return set_hash(&r->signature, h);
+		free_names(names, n);
+		stacks[ns++] = st;
 	}
-	free_names(stacks, ns);
-	return err;
+	if (err || !ns) {
+		free_names(stacks, ns);
+		return err;
+	}
+	qsort(stacks, ns, sizeof(*stacks), str_cmp);
+	/* identical stacks count once: the same bug with more waiters is the same bug */
+	size_t u = 0;
+	for (size_t i = 0; i < ns; i++) {
+		if (u && strcmp(stacks[u - 1], stacks[i]) == 0) {
+			free(stacks[i]);
+			continue;
+		}
+		stacks[u++] = stacks[i];
+	}
+	uint64_t h = fnv1a(1469598103934665603ULL, fd->kind);
+	for (size_t i = 0; i < u; i++) {
+		h = fnv1a(h, "\n");
+		h = fnv1a(h, stacks[i]);
+	}
+	s->present = true;
+	s->kind = fd->kind;
+	s->frames = stacks;
+	s->nframes = u;
+	return set_hash(s, h);
+}
+
+static struct ck_error *copy_signature(const struct rpt_signature *from, struct rpt_signature *to)
+{
+	*to = (struct rpt_signature){ .present = true, .kind = from->kind };
+	if (!(to->hash = strdup(from->hash)) || !(to->frames = calloc(from->nframes + 1, sizeof(char *))))
+		return &ck_enomem;
+	for (size_t i = 0; i < from->nframes; i++) {
+		if (!(to->frames[i] = strdup(from->frames[i])))
+			return &ck_enomem;
+		to->nframes++;
+	}
+	return NULL;
 }
 
 static struct ck_error *signature_run(struct target *t, const struct analyzer_options *opt,
@@ -183,16 +262,33 @@ static struct ck_error *signature_run(struct target *t, const struct analyzer_op
 {
 	(void)t;
 	(void)opt;
-	if (r->crash.present && r->crash.thread < r->nthreads)
-		return crash_signature(r);
-	if (r->ncycles)
-		return deadlock_signature(r);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		struct rpt_finding *fd = &r->findings[i];
+		if (!fd->nthreads || fd->signature.present)
+			continue;
+		bool bad = false;
+		for (size_t k = 0; k < fd->nthreads; k++)
+			bad |= fd->threads[k] >= r->nthreads;
+		if (bad)
+			continue;
+		bool top = strcmp(fd->kind, "crash") == 0 || strcmp(fd->kind, "panic") == 0 ||
+			   strcmp(fd->kind, "lockup") == 0;
+		struct ck_error *err = top ? top_signature(r, fd, &fd->signature)
+					   : set_signature(r, fd, &fd->signature);
+		if (err)
+			return err;
+	}
+	static const char *const rank[] = { "crash", "panic", "deadlock", "lockup", "hung" };
+	for (size_t k = 0; k < sizeof(rank) / sizeof(rank[0]) && !r->signature.present; k++)
+		for (size_t i = 0; i < r->nfindings; i++)
+			if (r->findings[i].signature.present && strcmp(r->findings[i].kind, rank[k]) == 0)
+				return copy_signature(&r->findings[i].signature, &r->signature);
 	return NULL;
 }
 
 const struct analyzer analyzer_signature = {
 	.name = "signature",
-	.summary = "stable hash of the crashing stack (plumbing skipped) or of the deadlocked stacks",
+	.summary = "a stable hash per finding: the crashing stack (plumbing skipped), the deadlocked or hung stacks",
 	.targets = TARGET_PROCESS_CORE | TARGET_KERNEL_IMAGE,
 	.run = signature_run,
 };

@@ -349,7 +349,7 @@ static struct ck_error *crash_run(struct target *t, const struct analyzer_option
 	struct rpt_finding *fd = from_outside
 		? report_add_finding(r, "crash", "thread %lld %s", (long long)th->tid, c->reason)
 		: report_add_finding(r, "crash", "thread %lld crashed: %s - %s", (long long)th->tid, c->reason, sn);
-	return fd ? NULL : &ck_enomem;
+	return fd ? report_finding_add_thread(fd, c->thread) : &ck_enomem;
 }
 
 const struct analyzer analyzer_crash = {

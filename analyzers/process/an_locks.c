@@ -501,12 +501,16 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 						k ? ";" : "", (long long)r->threads[w->thread].tid, w->kind,
 						obj_label(w, ob), (long long)w->owner_tid, w->frame);
 		}
-		bool ok = report_add_finding(r, "deadlock", "%s", s) != NULL;
+		struct rpt_finding *fd = report_add_finding(r, "deadlock", "%s", s);
 		free(s);
-		if (!ok) {
+		if (!fd) {
 			err = &ck_enomem;
 			goto out;
 		}
+		for (size_t k = 0; k < cy->n && !err; k++)
+			err = report_finding_add_thread(fd, r->waits[cy->waits[k]].thread);
+		if (err)
+			goto out;
 	}
 	for (size_t k = 0; k < r->nwaits; k++) {
 		struct rpt_wait *w = &r->waits[k];

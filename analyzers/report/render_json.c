@@ -82,6 +82,25 @@ static void frame_json(FILE *out, const struct rpt_frame *f, size_t idx)
 	fputs("]}", out);
 }
 
+static void signature(FILE *out, const struct rpt_signature *s)
+{
+	if (s->present) {
+		bool f = true;
+		fputc('{', out);
+		jkey(out, "kind", &f); jstr(out, s->kind);
+		jkey(out, "hash", &f); jstr(out, s->hash);
+		jkey(out, "frames", &f);
+		fputc('[', out);
+		for (size_t i = 0; i < s->nframes; i++) {
+			if (i) fputc(',', out);
+			jstr(out, s->frames[i]);
+		}
+		fputs("]}", out);
+	} else {
+		fputs("null", out);
+	}
+}
+
 static void jnum(FILE *out, double v, const char *fmt)
 {
 	if (v == v)	/* not NAN */
@@ -300,6 +319,13 @@ struct ck_error *render_json(FILE *out, const struct report *r, const struct ren
 		fputs(i ? ",{" : "{", out);
 		jkey(out, "kind", &f); jstr(out, r->findings[i].kind);
 		jkey(out, "summary", &f); jstr(out, r->findings[i].summary);
+		jkey(out, "tids", &f);
+		fputc('[', out);
+		for (size_t k = 0; k < r->findings[i].nthreads; k++)
+			fprintf(out, "%s%lld", k ? "," : "", (long long)r->threads[r->findings[i].threads[k]].tid);
+		fputc(']', out);
+		jkey(out, "signature", &f);
+		signature(out, &r->findings[i].signature);
 		fputc('}', out);
 	}
 	fputc(']', out);
@@ -357,21 +383,7 @@ struct ck_error *render_json(FILE *out, const struct report *r, const struct ren
 	}
 
 	jkey(out, "signature", &first);
-	if (r->signature.present) {
-		bool f = true;
-		fputc('{', out);
-		jkey(out, "kind", &f); jstr(out, r->signature.kind);
-		jkey(out, "hash", &f); jstr(out, r->signature.hash);
-		jkey(out, "frames", &f);
-		fputc('[', out);
-		for (size_t i = 0; i < r->signature.nframes; i++) {
-			if (i) fputc(',', out);
-			jstr(out, r->signature.frames[i]);
-		}
-		fputs("]}", out);
-	} else {
-		fputs("null", out);
-	}
+	signature(out, &r->signature);
 
 	kernel_json(out, r, &first);
 	jkey(out, "thread_count", &first); fprintf(out, "%zu", r->nthreads);

@@ -25,6 +25,14 @@ static void frame_deinit(struct rpt_frame *f)
 	free(f->inlines);
 }
 
+static void signature_free(struct rpt_signature *s)
+{
+	free(s->hash);
+	for (size_t i = 0; i < s->nframes; i++)
+		free(s->frames[i]);
+	free(s->frames);
+}
+
 void report_deinit(struct report *r)
 {
 	free(r->process.executable);
@@ -66,13 +74,13 @@ void report_deinit(struct report *r)
 	for (size_t i = 0; i < r->ncycles; i++)
 		free(r->cycles[i].waits);
 	free(r->cycles);
-	for (size_t i = 0; i < r->nfindings; i++)
+	for (size_t i = 0; i < r->nfindings; i++) {
 		free(r->findings[i].summary);
+		free(r->findings[i].threads);
+		signature_free(&r->findings[i].signature);
+	}
 	free(r->findings);
-	free(r->signature.hash);
-	for (size_t i = 0; i < r->signature.nframes; i++)
-		free(r->signature.frames[i]);
-	free(r->signature.frames);
+	signature_free(&r->signature);
 	for (size_t i = 0; i < r->nwarnings; i++)
 		free(r->warnings[i]);
 	free(r->warnings);
@@ -99,6 +107,19 @@ void report_deinit(struct report *r)
 	}
 	free(r->events);
 	memset(r, 0, sizeof(*r));
+}
+
+struct ck_error *report_finding_add_thread(struct rpt_finding *f, size_t ti)
+{
+	for (size_t i = 0; i < f->nthreads; i++)
+		if (f->threads[i] == ti)
+			return NULL;
+	size_t *v = realloc(f->threads, (f->nthreads + 1) * sizeof(*v));
+	if (!v)
+		return &ck_enomem;
+	v[f->nthreads++] = ti;
+	f->threads = v;
+	return NULL;
 }
 
 const char report_task_states[] = "RSDTtXZPI?";

@@ -157,17 +157,23 @@ extern const char *const report_finding_kinds[];
 /* The static string of report_finding_kinds equal to the first len bytes of s, or NULL. */
 const char *report_finding_kind(const char *s, size_t len);
 
-struct rpt_finding {
-	const char *kind;		/* one of report_finding_kinds (static) */
-	char *summary;
-};
-
 struct rpt_signature {
 	bool present;
 	const char *kind;		/* a finding kind: "crash", "deadlock", ... */
 	char *hash;			/* 16 hex digits */
 	char **frames;			/* the normalised names it was built from */
 	size_t nframes;
+};
+
+struct rpt_finding {
+	const char *kind;		/* one of report_finding_kinds (static) */
+	char *summary;
+	/* The threads it is about (indices into report.threads), the main one
+	 * first: the crashed thread, the cycle members, the hung tasks.  The
+	 * signature analyzer hashes their stacks into .signature. */
+	size_t *threads;
+	size_t nthreads;
+	struct rpt_signature signature;
 };
 
 /* A kernel event found in a log (the kernel's own ring or a log file): klog_events.h. */
@@ -232,7 +238,7 @@ struct report {
 	size_t ncycles;
 	struct rpt_finding *findings;
 	size_t nfindings;
-	struct rpt_signature signature;
+	struct rpt_signature signature;	/* the main finding's (crash/panic, else deadlock, else first) */
 	char **warnings;		/* soft errors: analyzers that failed, unreadable data */
 	size_t nwarnings;
 	struct rpt_kernel kernel;
@@ -249,6 +255,8 @@ void report_deinit(struct report *r);
 /* Append helpers: return a zeroed element (owned by the report) or NULL on OOM. */
 struct rpt_finding *report_add_finding(struct report *r, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Add thread index ti to f->threads (no duplicates); NULL or &ck_enomem. */
+struct ck_error *report_finding_add_thread(struct rpt_finding *f, size_t ti);
 struct ck_error *report_warn(struct report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 struct rpt_wait *report_add_wait(struct report *r);

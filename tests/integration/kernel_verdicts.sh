@@ -1,0 +1,55 @@
+#!/bin/bash
+# The kernel hang verdicts (locks, deadlocks, chains, hung tasks, lockups,
+# panics) on the scenario guests of Debian's 6.1 and 6.12 kernels, asserted
+# against the ground truth the guest module printed (the guest's info file).
+# Every guest is read in three forms - QEMU's ELF dump, a VMware checkpoint
+# (mkvmss.py, .vmss + .vmem) and makedumpfile's kdump-compressed copy - and
+# 6.1 with the vmlinux's DWARF and with --no-debuginfo (6.12 has no -dbg
+# package here: guest memory only).  The checks live in lib/verdict_*.py, one
+# module per verdict family; lib/kernel_verdicts_check.py runs them all.
+. "$(dirname "$0")/lib/common.sh"
+CS=$BIN/coresummary
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+need_deps
+
+run_forms() {  # run_forms LABEL GUESTDIR KDUMPDIR MODE...
+	local label=$1 g=$2 kd=$3; shift 3
+	local vm=$T/$label
+	if ! python3 "$ROOT/testdata/mkvmss.py" --guest "$g" --out "$vm.vmss" --vmem >/dev/null 2>"$T/err"; then
+		fail "$label-vmss" "mkvmss.py: $(head -1 "$T/err")"
+	fi
+	local -a forms=("elf:$g/qemu.elf" "vmss:$vm.vmss" "kdump:$kd/z.kdump")
+	for form in "${forms[@]}"; do
+		local kind=${form%%:*} file=${form#*:}
+		[ -e "$file" ] || { fail "$label-$kind" "$file missing"; continue; }
+		for mode in "$@"; do
+			local name="$label $kind${mode:+ $mode}" out=$T/$label-$kind-${mode#--}.json
+			if ! "$CS" --json $mode "$file" >"$out" 2>"$T/err"; then
+				fail "$name" "exit $?: $(head -2 "$T/err")"
+				continue
+			fi
+			python3 "$LIB/kernel_verdicts_check.py" "$name" "$g/info" "$out" || FAILS=$((FAILS + 1))
+		done
+	done
+	rm -f "$vm.vmss" "$vm.vmem"
+}
+
+for kern in 6.1 6.12; do
+	for shape in hang panic; do
+		env=()
+		[ "$kern" = 6.12 ] && env=(CK_KERNEL=6.12)
+		if ! g=$(env "${env[@]}" "$ROOT/testdata/guest.sh" "$shape"); then
+			fail "guest-$kern-$shape" "guest.sh failed"; continue
+		fi
+		if ! kd=$(env "${env[@]}" COREKIT_BIN=$BIN "$ROOT/testdata/kdump.sh" "$shape" 2>"$T/err"); then
+			fail "kdump-$kern-$shape" "testdata/kdump.sh: $(tail -1 "$T/err")"; kd=$T/none
+		fi
+		if [ "$kern" = 6.12 ]; then
+			run_forms "$kern-$shape" "$g" "$kd" --no-debuginfo
+		else
+			run_forms "$kern-$shape" "$g" "$kd" "" --no-debuginfo
+		fi
+	done
+done
+finish

@@ -12,10 +12,10 @@
  *   rwlock  __cur_writer (TID) at +24; readers wait on __wrphase_futex (+8),
  *           writers on __writers_futex (+12) or +8; read owners are not recorded
  *   join    the futex word is the target's `tid` field, its value the TID
- * Each waiting thread has at most one out-edge (to the owner), so the graph
- * is functional and every cycle is found by one walk per thread.
+ * The cycles come from the shared wait-for graph (waitgraph.h).
  */
 #include "analyzer.h"
+#include "waitgraph.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,17 +323,15 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 		return NULL;
 	struct tid_idx *tab = malloc(n * sizeof(*tab));
 	long *wait_of = malloc(n * sizeof(*wait_of));
-	long *next = malloc(n * sizeof(*next));
-	unsigned char *mark = calloc(n, 1);
+	struct waitgraph g = { 0 };
 	struct ck_error *err = NULL;
-	if (!tab || !wait_of || !next || !mark) {
+	if (!tab || !wait_of) {
 		err = &ck_enomem;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		tab[i] = (struct tid_idx){ r->threads[i].tid, i };
 		wait_of[i] = -1;
-		next[i] = -1;
 	}
 	qsort(tab, n, sizeof(*tab), tid_cmp);
 
@@ -414,68 +412,14 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 			goto out;
 		}
 		wait_of[i] = (long)(r->nwaits - 1);
-		next[i] = w->owner;
 	}
 
-	/* 2. cycles: walk owner links; a walk that meets its own path closes a cycle */
-	for (size_t s = 0; s < n; s++) {
-		if (mark[s])
-			continue;
-		size_t v = s;
-		while (!mark[v]) {
-			mark[v] = 1;			/* on the current path */
-			if (next[v] < 0)
-				break;
-			v = (size_t)next[v];
-		}
-		if (mark[v] == 1 && next[v] >= 0) {
-			/* v is on the current path and has an out-edge: a cycle
-			 * unless the walk merely ended at v. Confirm by walking. */
-			size_t len = 0, u = v;
-			do {
-				len++;
-				u = (size_t)next[u];
-			} while (u != v && len <= n && next[u] >= 0);
-			if (u == v) {
-				struct rpt_cycle *cy = realloc(r->cycles, (r->ncycles + 1) * sizeof(*cy));
-				if (!cy) {
-					err = &ck_enomem;
-					goto out;
-				}
-				r->cycles = cy;
-				cy = &r->cycles[r->ncycles];
-				cy->n = 0;
-				cy->waits = malloc(len * sizeof(size_t));
-				if (!cy->waits) {
-					err = &ck_enomem;
-					goto out;
-				}
-				r->ncycles++;
-				/* start at the smallest thread index for a stable order */
-				size_t start = v;
-				u = v;
-				do {
-					if (u < start)
-						start = u;
-					u = (size_t)next[u];
-				} while (u != v);
-				u = start;
-				do {
-					cy->waits[cy->n++] = (size_t)wait_of[u];
-					r->waits[wait_of[u]].in_cycle = true;
-					u = (size_t)next[u];
-				} while (u != start);
-			}
-		}
-		/* close the path */
-		v = s;
-		while (mark[v] == 1) {
-			mark[v] = 2;
-			if (next[v] < 0)
-				break;
-			v = (size_t)next[v];
-		}
-	}
+	/* 2. cycles (waitgraph.c); wait_of from here on is the graph's */
+	if ((err = waitgraph_build(r, &g)))
+		goto out;
+	free(wait_of);
+	wait_of = g.wait_of;
+	g.wait_of = NULL;
 
 	/* 3. objects named as gdb names them, per-thread state lines and findings */
 	struct sym_resolver *syms = t->ops->symbols ? t->ops->symbols(t) : NULL;
@@ -606,8 +550,7 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 out:
 	free(tab);
 	free(wait_of);
-	free(next);
-	free(mark);
+	waitgraph_free(&g);
 	return err;
 }
 

@@ -11,6 +11,7 @@ const struct analyzer *const analyzers[] = {
 	&analyzer_kernel,
 	&analyzer_klog,
 	&analyzer_locks,
+	&analyzer_klocks,
 	&analyzer_crash,
 	&analyzer_signature,
 	NULL,

@@ -17,10 +17,20 @@ static void dot_escaped(FILE *out, const char *s)
 static void thread_node(FILE *out, const struct report *r, int64_t tid, bool cycle, const char *where)
 {
 	long i = report_thread_by_tid(r, tid);
-	if (!where && i >= 0 && r->threads[i].nframes)
-		where = rpt_frame_top_name(&r->threads[i].frames[0]);
-	fprintf(out, "  t%lld [shape=box%s label=\"thread %lld\\n", (long long)tid,
-		cycle ? " color=red penwidth=2" : "", (long long)tid);
+	const struct rpt_thread *t = i >= 0 ? &r->threads[i] : NULL;
+	/* an owner's place: its first frame outside the scheduler (kernel tasks sleep in __schedule) */
+	for (size_t f = 0; !where && t && f < t->nframes; f++)
+		if (!r->kernel.present || (t->frames[f].function && !strstr(t->frames[f].function, "schedule")))
+			where = t->frames[f].function ? t->frames[f].function : rpt_frame_top_name(&t->frames[f]);
+	fprintf(out, "  t%lld [shape=box%s label=\"%s %lld", (long long)tid, cycle ? " color=red penwidth=2" : "",
+		r->kernel.present ? "pid" : "thread", (long long)tid);
+	if (r->kernel.present && t) {
+		fputs(" ", out);
+		dot_escaped(out, t->name);
+		if (t->task.state)
+			fprintf(out, " [%c]", t->task.state);
+	}
+	fputs("\\n", out);
 	dot_escaped(out, where);
 	fprintf(out, "\"];\n");
 }
@@ -46,8 +56,9 @@ struct ck_error *render_dot(FILE *out, const struct report *r)
 			for (size_t j = 0; j < k; j++)
 				seen |= r->waits[j].object == w->object && strcmp(r->waits[j].kind, "join") != 0;
 			if (!seen)
-				fprintf(out, "  l%llx [shape=ellipse label=\"%s\\n0x%llx\"];\n",
-					(unsigned long long)w->object, w->kind, (unsigned long long)w->object);
+				fprintf(out, "  l%llx [shape=ellipse label=\"%s\\n0x%llx%s%s\"];\n",
+					(unsigned long long)w->object, w->kind, (unsigned long long)w->object,
+					w->object_name ? "\\n" : "", w->object_name ? w->object_name : "");
 		}
 	}
 	for (size_t k = 0; k < r->nwaits; k++) {

@@ -342,7 +342,8 @@ struct ck_error *render_json(FILE *out, const struct report *r, const struct ren
 			fputs(i ? ",{" : "{", out);
 			jkey(out, "tid", &g); fprintf(out, "%lld", (long long)r->threads[w->thread].tid);
 			jkey(out, "kind", &g); jstr(out, w->kind);
-			jkey(out, "futex", &g); jaddr(out, w->futex);
+			jkey(out, "futex", &g);
+			if (r->kernel.present) fputs("null", out); else jaddr(out, w->futex);
 			jkey(out, "object", &g); jaddr(out, w->object);
 			jkey(out, "object_name", &g); jstr(out, w->object_name);
 			jkey(out, "owner_tid", &g);
@@ -350,6 +351,15 @@ struct ck_error *render_json(FILE *out, const struct report *r, const struct ren
 			jkey(out, "owner_in_core", &g); fputs(w->owner >= 0 ? "true" : "false", out);
 			jkey(out, "frame", &g); jstr(out, w->frame);
 			jkey(out, "in_cycle", &g); fputs(w->in_cycle ? "true" : "false", out);
+			if (r->kernel.present) {
+				jkey(out, "mode", &g); jstr(out, w->mode);
+				jkey(out, "owner_task", &g);
+				if (w->owner_task) jaddr(out, w->owner_task); else fputs("null", out);
+				jkey(out, "owner_is_hint", &g); fputs(w->owner_hint ? "true" : "false", out);
+				jkey(out, "readers", &g); fprintf(out, "%llu", (unsigned long long)w->readers);
+				jkey(out, "waiter", &g);
+				if (w->waiter) jaddr(out, w->waiter); else fputs("null", out);
+			}
 			fputc('}', out);
 		}
 		fputc(']', out);

@@ -265,7 +265,8 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 	fprintf(out, "\n== verdict ==\n");
 	if (!r->nfindings && r->kernel.present) {
 		size_t d = r->kernel.state_counts[2];	/* 'D' in report_task_states */
-		fprintf(out, "no lock verdicts for kernel images yet; %zu task%s in D state", d, d == 1 ? "" : "s");
+		fprintf(out, "no deadlock, no blocked lock chain, no hung task, no lockup, no panic; %zu task%s in D state",
+			d, d == 1 ? "" : "s");
 		if (r->nevents)
 			fprintf(out, "; the kernel logged %zu warning%s (below)", r->nevents, r->nevents == 1 ? "" : "s");
 		fprintf(out, "\n");
@@ -295,16 +296,24 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 	}
 
 	if (r->nwaits) {
+		/* kernel tasks are pids; the holder of a read-held rwsem is only the kernel's hint */
+		const char *unit = r->kernel.present ? "pid" : "thread", *units = r->kernel.present ? "tasks" : "threads";
 		fprintf(out, "\n== lock waits ==\n");
 		for (size_t c = 0; c < r->ncycles; c++) {
 			const struct rpt_cycle *cy = &r->cycles[c];
-			fprintf(out, "DEADLOCK cycle %zu (%zu threads):\n", c + 1, cy->n);
+			fprintf(out, "DEADLOCK cycle %zu (%zu %s):\n", c + 1, cy->n, units);
 			for (size_t k = 0; k < cy->n; k++) {
 				const struct rpt_wait *w = &r->waits[cy->waits[k]];
-				fprintf(out, "  thread %lld -> %s 0x%llx%s%s%s -> held by thread %lld\n      waits at %s\n",
-					(long long)r->threads[w->thread].tid, w->kind, (unsigned long long)w->object,
-					w->object_name ? " <" : "", w->object_name ? w->object_name : "",
-					w->object_name ? ">" : "", (long long)w->owner_tid, w->frame ? w->frame : "?");
+				const struct rpt_thread *t = &r->threads[w->thread];
+				fprintf(out, "  %s %lld", unit, (long long)t->tid);
+				if (r->kernel.present)
+					fprintf(out, " \"%s\"", t->name ? t->name : "?");
+				fprintf(out, " -> %s%s%s%s 0x%llx%s%s%s -> held by %s%s %lld\n      waits at %s\n", w->kind,
+					w->mode ? " (" : "", w->mode ? w->mode : "", w->mode ? ")" : "",
+					(unsigned long long)w->object, w->object_name ? " <" : "",
+					w->object_name ? w->object_name : "", w->object_name ? ">" : "",
+					w->owner_hint ? "readers, last taken by " : "", unit, (long long)w->owner_tid,
+					w->frame ? w->frame : "?");
 			}
 		}
 		/* other waits, identical (state, frame) pairs merged unless --all-threads */
@@ -318,14 +327,18 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 			for (size_t j = k; j < r->nwaits && !all; j++)
 				n += !r->waits[j].in_cycle && same_wait(r, j, k);
 			if (n > 1) {
-				fprintf(out, "%zu threads: %s\n      waits at %s\n      threads: ", n, state, frame);
+				fprintf(out, "%zu %s: %s\n      waits at %s\n      %s: ", n, units, state, frame,
+					r->kernel.present ? "pids" : "threads");
 				size_t shown = 0;
 				for (size_t j = k; j < r->nwaits && shown < 16; j++)
 					if (!r->waits[j].in_cycle && same_wait(r, j, k))
 						fprintf(out, "%s%lld", shown++ ? ", " : "", (long long)r->threads[r->waits[j].thread].tid);
 				fprintf(out, "%s\n", n > shown ? ", ..." : "");
 			} else {
-				fprintf(out, "thread %lld: %s\n      waits at %s\n", (long long)t->tid, state, frame);
+				fprintf(out, "%s %lld", unit, (long long)t->tid);
+				if (r->kernel.present)
+					fprintf(out, " \"%s\"", t->name ? t->name : "?");
+				fprintf(out, ": %s\n      waits at %s\n", state, frame);
 			}
 		}
 	}

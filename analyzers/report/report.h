@@ -130,8 +130,14 @@ struct rpt_crash {
 /* What a blocked thread waits for. */
 struct rpt_wait {
 	size_t thread;			/* index of the waiting thread */
-	const char *kind;		/* "mutex", "rwlock", "join", "condvar", "futex" (static) */
-	uint64_t futex;			/* futex word the thread sleeps on */
+	const char *kind;		/* process: "mutex", "rwlock", "join", "condvar", "semaphore", "futex";
+					 * kernel: "mutex", "rwsem", "semaphore", "completion", "waitqueue" (static) */
+	const char *mode;		/* kernel rwsem: "read" / "write"; else NULL (static) */
+	uint64_t futex;			/* futex word the thread sleeps on (process cores only) */
+	uint64_t waiter;		/* kernel: the waiter record on the task's stack, 0 none */
+	uint64_t owner_task;		/* kernel: the owner's task_struct as the object records it, 0 none */
+	uint64_t readers;		/* kernel rwsem held by readers: how many */
+	bool owner_hint;		/* owner is the kernel's last-reader hint, not a certain holder */
 	uint64_t object;		/* the lock / thread descriptor address */
 	char *object_name;		/* its symbol as gdb shows it ("ledger", "ledger+8"), NULL if none */
 	long owner;			/* index of the owner (holder / joined thread), -1 unknown */

@@ -368,8 +368,8 @@ static struct ck_error *add_wait(struct klocks *k, size_t ti, const struct ktask
 	if (!found) {
 		if (kind == KW_WAITQUEUE)
 			return NULL;		/* msleep, I/O and other sleeps without a queue */
-		return report_warn(r, "pid %lld \"%s\" sleeps in %s code, but no valid %s waiter record was found "
-				   "on its stack%s; its wait is not in the lock graph", (long long)th->tid,
+		return report_warn(r, "pid %lld \"%s\" sleeps in %s code, but no valid waiter record (struct %s) was "
+				   "found on its stack%s; its wait is not in the lock graph", (long long)th->tid,
 				   th->name ? th->name : "?", kind_name[kind], shapes[kind].waiter,
 				   l ? "" : " (no type information for it)");
 	}

@@ -1,0 +1,80 @@
+"""Lock waits, deadlock cycles and chains (analyzers/kernel/an_klocks.c)
+against the module's ground truth.  Every guest has the ABBA pair and the
+rwsem reader behind dl_writer (writer_blocks=1: the writer itself waits for
+lock_a, chaining reader -> writer -> the ABBA cycle); the hang guests add a
+semaphore, a completion, a 3-task mutex/rwsem cycle, three waiters behind a
+holder sleeping in S and a user read() behind a D kthread.  The set of
+waiting pids must be exactly the expected one: no invented waits."""
+
+
+def check(v):
+    i, r = v.info, v.report
+    waits = {w["tid"]: w for w in r["locks"]["waits"]}
+    cycles = r["locks"]["cycles"]
+    h = lambda k: int(i[k], 16)
+    pid = lambda k: int(i[k])
+
+    def wait(name, p, kind, obj, owner=None, mode=None, in_cycle=False, owner_hint=False):
+        w = waits.get(p)
+        ok = (w is not None and w["kind"] == kind and int(w["object"], 16) == obj
+              and w["owner_tid"] == owner and w["in_cycle"] == in_cycle and w["futex"] is None
+              and (mode is None or w["mode"] == mode) and w["owner_is_hint"] == owner_hint
+              and w["waiter"] is not None)
+        v.ok("wait " + name, ok, "pid %d: %s" % (p, w))
+
+    def cycle(name, members):   # members: {pid: object}
+        c = [c for c in cycles if sorted(c["tids"]) == sorted(members)]
+        ok = len(c) == 1 and {t: int(o, 16) for t, o in zip(c[0]["tids"], c[0]["objects"])} == members
+        v.ok("cycle " + name, ok, "cycles %s, want %s" % (cycles, members))
+
+    def finding(name, kind, tids, first=None):
+        f = [f for f in r["findings"] if f["kind"] == kind and sorted(f["tids"]) == sorted(tids)]
+        ok = len(f) == 1 and (first is None or f[0]["tids"][0] == first)
+        if ok and kind == "deadlock":
+            s = f[0]["signature"]
+            ok = s is not None and len(s["hash"]) == 16 and s["kind"] == "deadlock"
+        v.ok("finding " + name, ok, "want %s %s; findings %s" % (kind, tids, [(f["kind"], f["tids"]) for f in r["findings"]]))
+
+    ab, ba, wr, rd = pid("dl_ab_pid"), pid("dl_ba_pid"), pid("dl_writer_pid"), pid("dl_reader_pid")
+    wait("dl_ab", ab, "mutex", h("lock_b"), ba, in_cycle=True)
+    wait("dl_ba", ba, "mutex", h("lock_a"), ab, in_cycle=True)
+    cycle("ABBA", {ab: h("lock_b"), ba: h("lock_a")})
+    finding("ABBA deadlock", "deadlock", [ab, ba])
+    names = {w["tid"]: w["object_name"] for w in r["locks"]["waits"]}
+    v.ok("lock names", names.get(ab) == "lock_b [deadlock]" and names.get(ba) == "lock_a [deadlock]"
+         and names.get(rd) == "dl_rwsem [deadlock]", str(names))
+    wait("dl_reader", rd, "rwsem", h("dl_rwsem"), wr, mode="read")
+    expect = {ab, ba, rd}
+    if i.get("writer_blocks") == "1":
+        wait("dl_writer", wr, "mutex", h("lock_a"), ab)
+        finding("chain into ABBA", "blocked", [wr, rd])
+        expect.add(wr)
+    else:
+        finding("reader behind writer", "blocked", [wr, rd], first=wr)
+    if v.shape == "hang":
+        c1, c2, c3 = pid("cyc1_pid"), pid("cyc2_pid"), pid("cyc3_pid")
+        wait("sem", pid("sem_waiter_pid"), "semaphore", h("sem"))
+        wait("completion", pid("comp_waiter_pid"), "completion", h("comp"))
+        wait("cyc1", c1, "mutex", h("cyc1_wants"), c2, in_cycle=True)
+        wait("cyc2", c2, "rwsem", h("cyc2_wants"), c3, mode="write", in_cycle=True, owner_hint=True)
+        wait("cyc3", c3, "mutex", h("cyc3_wants"), c1, in_cycle=True)
+        cycle("mutex+rwsem x3", {c1: h("cyc1_wants"), c2: h("cyc2_wants"), c3: h("cyc3_wants")})
+        finding("3-task deadlock", "deadlock", [c1, c2, c3])
+        holder = pid("slp_holder_pid")
+        sw = [int(p) for p in i["slp_waiter_pids"].split(",")]
+        for k, p in enumerate(sw):
+            wait("sleeper waiter %d" % k, p, "mutex", h("slp_mutex"), holder)
+        v.ok("sleeping holder not waiting", holder not in waits, str(waits.get(holder)))
+        v.ok("sleeping holder in S", v.by_pid[holder]["sched_state"] == "S", v.by_pid[holder]["sched_state"])
+        finding("waiters behind the S holder", "blocked", [holder] + sw, first=holder)
+        uh, ur = pid("user_holder_pid"), pid("user_reader_pid")
+        wait("user read()", ur, "mutex", h("user_mutex"), uh)
+        wait("user holder", uh, "completion", h("user_never"))
+        finding("user read() behind D kthread", "blocked", [uh, ur], first=uh)
+        expect |= {pid("sem_waiter_pid"), pid("comp_waiter_pid"), c1, c2, c3, ur, uh, *sw}
+        v.ok("shortd has no lock wait", pid("shortd_pid") not in waits, str(waits.get(pid("shortd_pid"))))
+    v.ok("exactly the expected waiters", set(waits) == expect,
+         "extra %s missing %s" % (sorted(set(waits) - expect), sorted(expect - set(waits))))
+    v.ok("cycle count", len(cycles) == (2 if v.shape == "hang" else 1), str(cycles))
+    v.ok("deadlock verdict first", r["signature"] is None or r["signature"]["kind"] in ("deadlock", "panic"),
+         str(r["signature"]))

@@ -19,6 +19,8 @@
  *           otherwise readers hold it (count >> 8 of them) and owner, when
  *           bit 0 (RWSEM_READER_OWNED) is set, names the last reader that
  *           took it - a hint only: it may have released the lock since
+ *   rt_mutex  owner & ~0x1 (RT_MUTEX_HAS_WAITERS); its waiters are an rbtree,
+ *           so the waiter comes from task->pi_blocked_on (rt_waiter())
  *   others  no owner exists: nobody holds a semaphore or a completion
  * The graph (cycles, chains) is waitgraph.c's, shared with pthread locks.
  */
@@ -31,7 +33,8 @@
 #include <string.h>
 
 enum kwait {
-	KW_NONE, KW_MUTEX, KW_RWSEM_READ, KW_RWSEM_WRITE, KW_SEM, KW_COMPLETION, KW_WAITQUEUE, KW_COUNT
+	KW_NONE, KW_MUTEX, KW_RWSEM_READ, KW_RWSEM_WRITE, KW_SEM, KW_COMPLETION, KW_WAITQUEUE, KW_RTMUTEX,
+	KW_COUNT
 };
 
 enum {
@@ -61,11 +64,13 @@ static const struct name_rule rules[] = {
 	{ "down_killable", false, KW_SEM }, { "down_timeout", false, KW_SEM },
 	{ "wait_for_common", false, KW_COMPLETION }, { "do_wait_for_common", false, KW_COMPLETION },
 	{ "wait_for_common_io", false, KW_COMPLETION }, { "wait_for_completion", true, KW_COMPLETION },
+	{ "rt_mutex_slowlock", true, KW_RTMUTEX }, { "rt_mutex_lock", true, KW_RTMUTEX },
+	{ "rt_mutex_schedule", false, KW_RTMUTEX }, { "rtlock_slowlock", true, KW_RTMUTEX },
 };
 
 static const char *const kind_name[KW_COUNT] = {
 	[KW_MUTEX] = "mutex", [KW_RWSEM_READ] = "rwsem", [KW_RWSEM_WRITE] = "rwsem", [KW_SEM] = "semaphore",
-	[KW_COMPLETION] = "completion", [KW_WAITQUEUE] = "waitqueue",
+	[KW_COMPLETION] = "completion", [KW_WAITQUEUE] = "waitqueue", [KW_RTMUTEX] = "rt_mutex",
 };
 
 /* Where each primitive keeps its waiter and its list head (ktypes names). */
@@ -78,6 +83,7 @@ static const struct {
 	[KW_SEM] = { "semaphore_waiter", "list", "task", "semaphore", "wait_list" },
 	[KW_COMPLETION] = { "swait_queue", "task_list", "task", "completion", "wait.task_list" },
 	[KW_WAITQUEUE] = { "wait_queue_entry", "entry", "private", "wait_queue_head", "head" },
+	[KW_RTMUTEX] = { "rt_mutex_waiter", NULL, "task", "rt_mutex_base", NULL },	/* an rbtree: rt_waiter() */
 };
 
 struct layout {
@@ -97,6 +103,8 @@ struct klocks {
 	struct kallsyms *ks;
 	struct layout lay[KW_COUNT];
 	uint64_t mutex_owner, rwsem_owner, rwsem_count, sem_count;
+	int rt_state;			/* rt_mutex offsets: 0 not looked up, 1 usable, -1 missing */
+	uint64_t rt_blocked_on, rt_w_task, rt_w_lock, rt_w_node, rt_owner, rt_root, rb_right, rb_left;
 	bool have_owner_offs;
 	uint64_t stack_size;
 	struct task_ref *tasks;		/* sorted by addr */
@@ -127,6 +135,8 @@ static bool read_u64(struct klocks *k, uint64_t addr, uint64_t *v)
 	return true;
 }
 
+static bool rt_offsets(struct klocks *k);
+
 static const struct layout *layout_of(struct klocks *k, enum kwait kind)
 {
 	struct layout *l = &k->lay[kind];
@@ -134,7 +144,7 @@ static const struct layout *layout_of(struct klocks *k, enum kwait kind)
 		return l->state > 0 ? l : NULL;
 	l->state = -1;
 	struct ck_error *err = NULL;
-	if (!k->types || (err = ktypes_offsetof(k->types, shapes[kind].waiter, shapes[kind].w_list, &l->w_list)) ||
+	if (!shapes[kind].w_list || !k->types || (err = ktypes_offsetof(k->types, shapes[kind].waiter, shapes[kind].w_list, &l->w_list)) ||
 	    (err = ktypes_offsetof(k->types, shapes[kind].waiter, shapes[kind].w_task, &l->w_task)) ||
 	    (err = ktypes_offsetof(k->types, shapes[kind].object, shapes[kind].o_list, &l->o_list))) {
 		ck_error_destroy(err);
@@ -303,7 +313,7 @@ static void find_owner(struct klocks *k, enum kwait kind, struct rpt_wait *w, ui
 	w->owner_tid = 0;			/* nobody holds it, unless found below */
 	*readers = 0;
 	owner_offsets(k);
-	if (!k->have_owner_offs)
+	if (!k->have_owner_offs && kind != KW_RTMUTEX)
 		return;
 	uint64_t holder = 0;
 	switch (kind) {
@@ -330,6 +340,13 @@ static void find_owner(struct klocks *k, enum kwait kind, struct rpt_wait *w, ui
 			}
 		}
 		break;
+	case KW_RTMUTEX:
+		if (!rt_offsets(k) || !read_u64(k, w->object + k->rt_owner, &v)) {
+			w->owner_tid = -1;
+			return;
+		}
+		holder = v & ~1ULL;	/* RT_MUTEX_HAS_WAITERS */
+		break;
 	default:
 		return;
 	}
@@ -341,6 +358,67 @@ static void find_owner(struct klocks *k, enum kwait kind, struct rpt_wait *w, ui
 	w->owner_task = holder;
 }
 
+/* rt_mutex waiters sit in an rbtree, not a list: the task's pi_blocked_on
+ * names its waiter, which must be on its stack, point back at the task and
+ * be a node of its lock's waiter tree (a bounded walk). */
+static bool rt_offsets(struct klocks *k)
+{
+	if (k->rt_state)
+		return k->rt_state > 0;
+	k->rt_state = -1;
+	struct ck_error *err = NULL;
+	int has = 0;
+	if (!k->types || (err = ktypes_has_member(k->types, "rt_mutex_waiter", "tree_entry", &has)))
+		goto out;
+	if ((err = ktypes_offsetof(k->types, "task_struct", "pi_blocked_on", &k->rt_blocked_on)) ||
+	    (err = ktypes_offsetof(k->types, "rt_mutex_waiter", "task", &k->rt_w_task)) ||
+	    (err = ktypes_offsetof(k->types, "rt_mutex_waiter", "lock", &k->rt_w_lock)) ||
+	    (err = ktypes_offsetof(k->types, "rt_mutex_waiter", has ? "tree_entry" : "tree.entry", &k->rt_w_node)) ||
+	    (err = ktypes_offsetof(k->types, "rt_mutex_base", "owner", &k->rt_owner)) ||
+	    (err = ktypes_offsetof(k->types, "rt_mutex_base", "waiters.rb_root.rb_node", &k->rt_root)) ||
+	    (err = ktypes_offsetof(k->types, "rb_node", "rb_right", &k->rb_right)) ||
+	    (err = ktypes_offsetof(k->types, "rb_node", "rb_left", &k->rb_left)))
+		goto out;
+	k->rt_state = 1;
+out:
+	ck_error_destroy(err);
+	return k->rt_state > 0;
+}
+
+static bool rb_contains(struct klocks *k, uint64_t root, uint64_t want)
+{
+	uint64_t stack[64], node;
+	size_t sp = 0, seen = 0;
+	if (root)
+		stack[sp++] = root;
+	while (sp && seen++ < RING_MAX) {
+		node = stack[--sp];
+		if (node == want)
+			return true;
+		uint64_t l, r;
+		if (!read_u64(k, node + k->rb_left, &l) || !read_u64(k, node + k->rb_right, &r))
+			return false;
+		if (l && sp < 64)
+			stack[sp++] = l;
+		if (r && sp < 64)
+			stack[sp++] = r;
+	}
+	return false;
+}
+
+static bool rt_waiter(struct klocks *k, const struct ktask *kt, uint64_t *object, uint64_t *waiter)
+{
+	uint64_t w, task, lock, root;
+	if (!rt_offsets(k) || !read_u64(k, kt->addr + k->rt_blocked_on, &w) || w < kt->stack ||
+	    w >= kt->stack + k->stack_size || !read_u64(k, w + k->rt_w_task, &task) || task != kt->addr ||
+	    !read_u64(k, w + k->rt_w_lock, &lock) || !lock || !read_u64(k, lock + k->rt_root, &root) ||
+	    !rb_contains(k, root, w + k->rt_w_node))
+		return false;
+	*object = lock;
+	*waiter = w;
+	return true;
+}
+
 static struct ck_error *add_wait(struct klocks *k, size_t ti, const struct ktask *kt)
 {
 	struct report *r = k->r;
@@ -350,7 +428,7 @@ static struct ck_error *add_wait(struct klocks *k, size_t ti, const struct ktask
 	/* mutexes and rwsems in any sleep (the _interruptible variants sleep in
 	 * S); other waits only in D: an S task on a completion or queue is idle */
 	if (kind != KW_NONE && kind != KW_MUTEX && kind != KW_RWSEM_READ && kind != KW_RWSEM_WRITE &&
-	    th->task.state != 'D')
+	    kind != KW_RTMUTEX && th->task.state != 'D')
 		return NULL;
 	if (kind == KW_NONE) {
 		if (th->task.state != 'D')
@@ -362,16 +440,17 @@ static struct ck_error *add_wait(struct klocks *k, size_t ti, const struct ktask
 			at++;
 		at = at ? at - 1 : 0;
 	}
-	const struct layout *l = layout_of(k, kind);
+	const struct layout *l = kind == KW_RTMUTEX ? NULL : layout_of(k, kind);
 	uint64_t object = 0, waiter = 0;
-	bool found = l && find_object(k, kt, l, &object, &waiter);
+	bool found = kind == KW_RTMUTEX ? rt_waiter(k, kt, &object, &waiter)
+					: l && find_object(k, kt, l, &object, &waiter);
 	if (!found) {
 		if (kind == KW_WAITQUEUE)
 			return NULL;		/* msleep, I/O and other sleeps without a queue */
 		return report_warn(r, "pid %lld \"%s\" sleeps in %s code, but no valid waiter record (struct %s) was "
 				   "found on its stack%s; its wait is not in the lock graph", (long long)th->tid,
 				   th->name ? th->name : "?", kind_name[kind], shapes[kind].waiter,
-				   l ? "" : " (no type information for it)");
+				   l || (kind == KW_RTMUTEX && k->rt_state > 0) ? "" : " (no type information for it)");
 	}
 	struct rpt_wait *w = report_add_wait(r);
 	if (!w)
@@ -470,7 +549,7 @@ static char *state_line(const struct report *r, const struct waitgraph *g, const
 			     (unsigned long long)w->owner_task);
 	else if (w->owner_tid < 0)
 		n = asprintf(&s, "blocked on %s; its owner could not be read", ob);
-	else if (strcmp(w->kind, "mutex") == 0 || strcmp(w->kind, "rwsem") == 0)
+	else if (strcmp(w->kind, "mutex") == 0 || strcmp(w->kind, "rwsem") == 0 || strcmp(w->kind, "rt_mutex") == 0)
 		n = asprintf(&s, "waits for %s, which records no owner now (being handed over?)", ob);
 	else
 		n = asprintf(&s, "waits on %s: nobody holds it; the waker is unknown", ob);

@@ -4,6 +4,7 @@
  * backend (ktypes_btf.c, ktypes_dwarf.c), and the name map both backends use.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -313,6 +314,76 @@ struct ck_error *ktypes_sizeof(struct ktypes *t, const char *sname, uint64_t *si
 	if (err)
 		return err;
 	*size = in.size;
+	return NULL;
+}
+
+struct at_arg {
+	struct ktypes *t;
+	uint64_t off;		/* bytes, from the start of the struct being visited */
+	struct kt_member hit;
+	uint64_t hit_size;
+	int found;
+	struct ck_error *err;
+};
+
+/* The member (named, or anonymous to descend into) whose bytes hold off. */
+static int member_at_cb(void *arg, const struct kt_member *m)
+{
+	struct at_arg *a = arg;
+	if (m->bit_size || m->bit_offset % 8)
+		return 0;
+	struct kt_info in;
+	if ((a->err = a->t->ops->info(a->t, m->type, &in)))
+		return 1;
+	uint64_t start = m->bit_offset / 8;
+	if (a->off < start || a->off - start >= in.size)
+		return 0;
+	a->hit = *m;
+	a->hit_size = in.size;
+	a->found = 1;
+	return 1;
+}
+
+struct ck_error *ktypes_member_at(struct ktypes *t, const char *sname, uint64_t off, char *buf, size_t cap)
+{
+	struct kt_info in;
+	int missing = 0;
+	struct ck_error *err = find_type(t, sname, &in, &missing);
+	if (err)
+		return err;
+	if (!cap)
+		return ck_error_create(CK_ERR_INPUT, "ktypes_member_at: no room for the name");
+	buf[0] = 0;
+	size_t len = 0;
+	/* Descend while off falls inside a member: stop at the first member that
+	 * starts exactly at off (the object itself, not its first field). */
+	for (int depth = 0; depth < KT_MAX_DEPTH && (in.kind == KT_STRUCT || in.kind == KT_UNION); depth++) {
+		struct at_arg a = { .t = t, .off = off };
+		if ((err = t->ops->members(t, in.id, member_at_cb, &a)) || (err = a.err))
+			return err;
+		if (!a.found)
+			break;
+		uint64_t start = a.hit.bit_offset / 8;
+		if (a.hit.name && a.hit.name[0]) {
+			int n = snprintf(buf + len, cap - len, "%s%s", len ? "." : "", a.hit.name);
+			if (n < 0 || (size_t)n >= cap - len)
+				return ck_error_create(CK_ERR_INPUT, "ktypes_member_at: name longer than %zu", cap);
+			len += (size_t)n;
+		}
+		off -= start;
+		if ((err = t->ops->info(t, a.hit.type, &in)))
+			return err;
+		if (off == 0 && a.hit.name && a.hit.name[0])
+			break;
+	}
+	if (!len)
+		return ck_error_create(CK_ERR_INPUT, "struct %s has no member at offset %llu", bare_name(sname),
+				       (unsigned long long)off);
+	if (off) {
+		int n = snprintf(buf + len, cap - len, "+%llu", (unsigned long long)off);
+		if (n < 0 || (size_t)n >= cap - len)
+			return ck_error_create(CK_ERR_INPUT, "ktypes_member_at: name longer than %zu", cap);
+	}
 	return NULL;
 }
 

@@ -88,6 +88,15 @@ struct ck_error *ktypes_member_size(struct ktypes *t, const char *sname, const c
 struct ck_error *ktypes_has_member(struct ktypes *t, const char *sname, const char *member, int *has);
 
 /*
+ * The member path of struct sname that holds byte offset off: the outermost
+ * named member starting exactly there ("perf_event_mutex", "signal_struct"
+ * style nesting as "a.b"), with "+N" when off falls inside a scalar or array
+ * ("comm+3").  Anonymous structs and unions are looked through.  buf gets at
+ * most cap bytes; CK_ERR_INPUT if no member holds off.
+ */
+struct ck_error *ktypes_member_at(struct ktypes *t, const char *sname, uint64_t off, char *buf, size_t cap);
+
+/*
  * The value of enumerator name in enum ename ("pid_type", "PIDTYPE_PID"); with
  * ename NULL or "" every enum is searched, for anonymous enums.  Values of
  * unsigned 64-bit enumerators above INT64_MAX come back wrapped.

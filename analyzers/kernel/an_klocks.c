@@ -273,6 +273,43 @@ static char *where_waits(const struct rpt_thread *th, size_t at)
 	return n < 0 ? NULL : s;
 }
 
+/* "task_struct.perf_event_mutex of pid 42 "bash"" for a lock inside a known
+ * task: the type information names the member, so the name is certain. */
+static struct ck_error *task_member_name(struct klocks *k, uint64_t addr, char **ret)
+{
+	uint64_t size;
+	struct ck_error *err;
+	if (!k->types || !k->ntasks || addr < k->tasks[0].addr)
+		return NULL;
+	if ((err = ktypes_sizeof(k->types, "task_struct", &size))) {
+		ck_error_destroy(err);
+		return NULL;
+	}
+	size_t lo = 0, hi = k->ntasks;		/* the last task at or below addr */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (k->tasks[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	const struct task_ref *tr = &k->tasks[lo];
+	char member[128];
+	if (addr - tr->addr >= size)
+		return NULL;
+	if ((err = ktypes_member_at(k->types, "task_struct", addr - tr->addr, member, sizeof(member)))) {
+		ck_error_destroy(err);
+		return NULL;
+	}
+	const struct rpt_thread *th = &k->r->threads[tr->idx];
+	if (asprintf(ret, "task_struct.%s of pid %lld \"%s\"", member, (long long)th->tid,
+		     th->name ? th->name : "?") < 0) {
+		*ret = NULL;
+		return &ck_enomem;
+	}
+	return NULL;
+}
+
 /* "lock_a [deadlock]" / "jiffies_lock" / "cyc_m1+8 [deadlock]" for a static object. */
 static struct ck_error *object_name(struct klocks *k, uint64_t addr, char **ret)
 {
@@ -280,7 +317,7 @@ static struct ck_error *object_name(struct klocks *k, uint64_t addr, char **ret)
 	*ret = NULL;
 	if (!k->ks || !kallsyms_lookup(k->ks, addr, &s) || !s.name || (s.size && s.offset >= s.size) ||
 	    (!s.size && s.offset) || strchr("tTwW", s.type))
-		return NULL;
+		return task_member_name(k, addr, ret);
 	int n = asprintf(ret, "%s%s%.0llu%s%s%s", s.name, s.offset ? "+" : "", (unsigned long long)s.offset,
 			 s.module ? " [" : "", s.module ? s.module : "", s.module ? "]" : "");
 	if (n < 0) {

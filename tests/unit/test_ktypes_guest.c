@@ -232,6 +232,47 @@ int main(void)
 	double t3 = now_ms();
 	UNIT_END(&u);
 
+	/* offset -> member path, the reverse of ktypes_offsetof (whose offsets
+	 * the drgn oracle checked above), on all three sources */
+	UNIT_BEGIN(&u, "ktypes_guest_member_at");
+	struct ktypes *all[] = { tm, tb, td };
+	static const struct { const char *s, *m; uint64_t plus; const char *want; } rev[] = {
+		{ "task_struct", "alloc_lock", 0, "alloc_lock" },
+		{ "task_struct", "thread.sp", 0, "thread.sp" },
+		{ "task_struct", "comm", 3, "comm+3" },
+		{ "task_struct", "pi_blocked_on", 0, "pi_blocked_on" },
+		{ "mutex", "wait_list", 0, "wait_list" },
+		{ "rw_semaphore", "owner", 0, "owner" },
+	};
+	for (size_t i = 0; i < 3; i++) {
+		if (!all[i])
+			continue;
+		for (size_t j = 0; j < sizeof(rev) / sizeof(rev[0]); j++) {
+			uint64_t off;
+			char name[128];
+			struct ck_error *e = ktypes_offsetof(all[i], rev[j].s, rev[j].m, &off);
+			if (!e)
+				e = ktypes_member_at(all[i], rev[j].s, off + rev[j].plus, name, sizeof(name));
+			CHECK(&u, !e && strcmp(name, rev[j].want) == 0);
+			if (e || strcmp(name, rev[j].want) != 0)
+				printf("# %s: %s.%s+%llu -> %s (want %s)\n", ktypes_source(all[i]), rev[j].s, rev[j].m,
+				       (unsigned long long)rev[j].plus, e ? e->msg : name, rev[j].want);
+			ck_error_destroy(e);
+		}
+		uint64_t size;
+		char name[128];
+		struct ck_error *e = ktypes_sizeof(all[i], "task_struct", &size);
+		CHECK(&u, !e);
+		ck_error_destroy(e);
+		e = ktypes_member_at(all[i], "task_struct", size + 8, name, sizeof(name));
+		CHECK(&u, e && e->kind == CK_ERR_INPUT);	/* past the end: no member */
+		ck_error_destroy(e);
+		e = ktypes_member_at(all[i], "task_struct", 0, name, 4);
+		CHECK(&u, e != NULL);				/* too small a buffer is an error, not a cut name */
+		ck_error_destroy(e);
+	}
+	UNIT_END(&u);
+
 	/* 100 lookups the way an analyzer makes them, timed after the open. */
 	UNIT_BEGIN(&u, "ktypes_guest_speed");
 	CHECK(&u, tm != NULL);

@@ -65,7 +65,8 @@ struct notes {
 static struct ck_error *walk_notes(Elf *elf, const char *path, size_t phnum, struct notes *cnt,
 				   struct machine *m)
 {
-	size_t iprs = 0, iqemu = 0;
+	struct elfnote_count seen = { 0, 0 };
+	struct ck_error *err;
 	cnt->writer[0] = 0;
 	for (size_t i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
@@ -88,49 +89,23 @@ static struct ck_error *walk_notes(Elf *elf, const char *path, size_t phnum, str
 			const char *name = (const char *)data->d_buf + name_off;
 			const uint8_t *desc = (const uint8_t *)data->d_buf + desc_off;
 			uint64_t at = ph.p_offset + desc_off;
-			if (nh.n_namesz == 5 && memcmp(name, "CORE", 5) == 0 && nh.n_type == NT_PRSTATUS) {
-				if (nh.n_descsz < ELFCORE_PRSTATUS_SIZE)
-					return ck_error_at(path, at, "NT_PRSTATUS of %u bytes, expected %d",
-							   nh.n_descsz, ELFCORE_PRSTATUS_SIZE);
-				if (m)
-					elfnote_prstatus_regs(desc, &m->cpus[iprs]);
-				iprs++;
-			} else if (nh.n_namesz == 5 && memcmp(name, "QEMU", 5) == 0 && nh.n_type == 0) {
-				if (nh.n_descsz < QEMU_CPU_STATE_V1_MIN || le32(desc) != 1)
-					return ck_error_at(path, at, "QEMU CPU state of %u bytes, version %u;"
-							   " expected version 1, at least %d bytes",
-							   nh.n_descsz, nh.n_descsz >= 4 ? le32(desc) : 0,
-							   QEMU_CPU_STATE_V1_MIN);
-				if (m)
-					elfnote_qemu_regs(desc, &m->cpus[iqemu]);
-				iqemu++;
-			} else if (nh.n_namesz == sizeof(ELFCORE_WRITER_NOTE_NAME) &&
-				   memcmp(name, ELFCORE_WRITER_NOTE_NAME, sizeof(ELFCORE_WRITER_NOTE_NAME)) == 0 &&
-				   nh.n_type == ELFCORE_WRITER_NOTE_TYPE) {
+			if (nh.n_namesz == sizeof(ELFCORE_WRITER_NOTE_NAME) &&
+			    memcmp(name, ELFCORE_WRITER_NOTE_NAME, sizeof(ELFCORE_WRITER_NOTE_NAME)) == 0 &&
+			    nh.n_type == ELFCORE_WRITER_NOTE_TYPE) {
 				size_t len = strnlen((const char *)desc, nh.n_descsz);
 				if (len >= sizeof(cnt->writer))
 					len = sizeof(cnt->writer) - 1;
 				memcpy(cnt->writer, desc, len);
 				cnt->writer[len] = 0;
-			} else if (m && nh.n_namesz == 11 && memcmp(name, "VMCOREINFO", 11) == 0 &&
-				   nh.n_descsz > 0) {
-				if (nh.n_descsz > MAX_VMCOREINFO)
-					return ck_error_at(path, at, "VMCOREINFO note of %u bytes is too large",
-							   nh.n_descsz);
-				size_t len = strnlen((const char *)desc, nh.n_descsz);
-				char *text = strndup((const char *)desc, len);
-				if (!text)
-					return &ck_enomem;
-				free(m->meta.vmcoreinfo);
-				m->meta.vmcoreinfo_len = vmcoreinfo_strip_crashtime(text, len);
-				text[m->meta.vmcoreinfo_len] = 0;
-				m->meta.vmcoreinfo = text;
+			} else if ((err = elfnote_machine(path, at, (const uint8_t *)name, nh.n_namesz, nh.n_type, desc,
+							  nh.n_descsz, m, &seen))) {
+				return err;
 			}
 			off = next;
 		}
 	}
-	cnt->nprstatus = iprs;
-	cnt->nqemu = iqemu;
+	cnt->nprstatus = seen.nprstatus;
+	cnt->nqemu = seen.nqemu;
 	return NULL;
 }
 

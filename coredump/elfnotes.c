@@ -109,11 +109,36 @@ static struct ck_error *set_vmcoreinfo(const char *path, uint64_t at, const uint
 	return NULL;
 }
 
+struct ck_error *elfnote_machine(const char *path, uint64_t at, const uint8_t *name, uint32_t namesz, uint32_t type,
+				 const uint8_t *desc, uint32_t descsz, struct machine *m, struct elfnote_count *cnt)
+{
+	if (name_is(name, namesz, "CORE") && type == NT_PRSTATUS) {
+		if (descsz < ELFCORE_PRSTATUS_SIZE)
+			return ck_error_at(path, at, "NT_PRSTATUS of %" PRIu32 " bytes, expected %d", descsz,
+					   ELFCORE_PRSTATUS_SIZE);
+		if (m && cnt->nprstatus < m->ncpus)
+			elfnote_prstatus_regs(desc, &m->cpus[cnt->nprstatus]);
+		cnt->nprstatus++;
+	} else if (name_is(name, namesz, "QEMU") && type == 0) {
+		if (descsz < QEMU_CPU_STATE_V1_MIN || le32(desc) != 1)
+			return ck_error_at(path, at, "QEMU CPU state of %" PRIu32 " bytes, version %" PRIu32
+					   "; expected version 1, at least %d bytes", descsz,
+					   descsz >= 4 ? le32(desc) : 0, QEMU_CPU_STATE_V1_MIN);
+		if (m && cnt->nqemu < m->ncpus)
+			elfnote_qemu_regs(desc, &m->cpus[cnt->nqemu]);
+		cnt->nqemu++;
+	} else if (m && name_is(name, namesz, "VMCOREINFO") && descsz > 0) {
+		return set_vmcoreinfo(path, at, desc, descsz, m);
+	}
+	return NULL;
+}
+
 /* One pass over the notes; with fill == 0 only count the vCPU notes. */
 static struct ck_error *walk(const char *path, uint64_t off, const uint8_t *buf, size_t len,
 			     struct machine *m, int fill, size_t *nprs_ret, size_t *nqemu_ret)
 {
-	size_t pos = 0, nprs = 0, nqemu = 0;
+	size_t pos = 0;
+	struct elfnote_count cnt = { 0, 0 };
 	struct ck_error *err;
 	while (len - pos >= 12) {
 		uint32_t namesz = le32(buf + pos), descsz = le32(buf + pos + 4), type = le32(buf + pos + 8);
@@ -125,31 +150,13 @@ static struct ck_error *walk(const char *path, uint64_t off, const uint8_t *buf,
 					   namesz, descsz, len);
 		if (namesz == 0 && descsz == 0 && type == 0)
 			break;	/* zero padding after the last note */
-		const uint8_t *name = buf + name_off, *desc = buf + desc_off;
-		uint64_t at = off + desc_off;
-		if (name_is(name, namesz, "CORE") && type == NT_PRSTATUS) {
-			if (descsz < ELFCORE_PRSTATUS_SIZE)
-				return ck_error_at(path, at, "NT_PRSTATUS of %" PRIu32 " bytes, expected %d",
-						   descsz, ELFCORE_PRSTATUS_SIZE);
-			if (fill)
-				elfnote_prstatus_regs(desc, &m->cpus[nprs]);
-			nprs++;
-		} else if (name_is(name, namesz, "QEMU") && type == 0) {
-			if (descsz < QEMU_CPU_STATE_V1_MIN || le32(desc) != 1)
-				return ck_error_at(path, at, "QEMU CPU state of %" PRIu32 " bytes, version %" PRIu32
-						   "; expected version 1, at least %d bytes", descsz,
-						   descsz >= 4 ? le32(desc) : 0, QEMU_CPU_STATE_V1_MIN);
-			if (fill)
-				elfnote_qemu_regs(desc, &m->cpus[nqemu]);
-			nqemu++;
-		} else if (fill && name_is(name, namesz, "VMCOREINFO") && descsz > 0) {
-			if ((err = set_vmcoreinfo(path, at, desc, descsz, m)))
-				return err;
-		}
+		if ((err = elfnote_machine(path, off + desc_off, buf + name_off, namesz, type, buf + desc_off, descsz,
+					   fill ? m : NULL, &cnt)))
+			return err;
 		pos = next > len ? len : (size_t)next;	/* the last note's padding may be cut */
 	}
-	*nprs_ret = nprs;
-	*nqemu_ret = nqemu;
+	*nprs_ret = cnt.nprstatus;
+	*nqemu_ret = cnt.nqemu;
 	return NULL;
 }
 

@@ -24,6 +24,22 @@
 struct ck_error *elfnotes_to_machine(const char *path, uint64_t off, const uint8_t *buf, size_t len,
 				     struct machine *m);
 
+/* vCPU notes seen so far by elfnote_machine(), in file order. */
+struct elfnote_count {
+	size_t nprstatus, nqemu;
+};
+
+/*
+ * The one dispatcher of machine notes, for every note walker (the ELF core
+ * reader's libelf loop and the raw loop above): an NT_PRSTATUS or QEMU CPU
+ * state fills vCPU cnt->n* of m (m->ncpus bounds it) and counts it; a
+ * VMCOREINFO note becomes m->meta.vmcoreinfo; other notes are ignored.  With
+ * m NULL it only validates and counts.  name is namesz bytes (NUL included),
+ * at is desc's file offset for error messages.
+ */
+struct ck_error *elfnote_machine(const char *path, uint64_t at, const uint8_t *name, uint32_t namesz, uint32_t type,
+				 const uint8_t *desc, uint32_t descsz, struct machine *m, struct elfnote_count *cnt);
+
 /*
  * The one decoder of each vCPU note, for every reader (ELF cores, kdump):
  * NT_PRSTATUS's pr_reg (user_regs_struct order; desc at least

@@ -57,7 +57,8 @@ static int read_facts(const char *path, struct vmlinux_facts *f)
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base, char **file_name,
 		    Elf **elfp)
 {
-	const char *path = *userdata;
+	const struct kmod_debug *ud = *userdata;
+	const char *path = ud ? ud->path : NULL;
 	if (!path)
 		return dwfl_build_id_find_elf(mod, userdata, name, base, file_name, elfp);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -80,10 +81,10 @@ static struct ck_error *report(struct kernel_debuginfo *d, const struct linux_ke
 		return sym_dwfl_error(CK_ERR_SYSTEM, "reporting vmlinux");
 	void **ud = NULL;
 	dwfl_module_info(m, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+	*ud = &d->vmlinux_ud;
 	if (path) {
-		if (!(d->path = strdup(path)))
+		if (!(d->vmlinux_ud.path = strdup(path)))
 			return &ck_enomem;
-		*ud = d->path;
 	} else if (dwfl_module_report_build_id(m, id, idlen, 0) != 0) {
 		return sym_dwfl_error(CK_ERR_SYSTEM, "reporting vmlinux's build-id");
 	}
@@ -95,7 +96,51 @@ static struct ck_error *report(struct kernel_debuginfo *d, const struct linux_ke
 		d->dwfl = NULL;
 		return NULL;	/* not found (debuginfod too): the caller warns */
 	}
+	d->vmlinux = true;
 	return NULL;
+}
+
+/* An ET_REL module's sections go where the kernel put them; unloaded ones nowhere. */
+static int section_address(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			   const char *secname, GElf_Word shndx, const GElf_Shdr *shdr, Dwarf_Addr *addr)
+{
+	(void)mod, (void)modname, (void)base, (void)shndx, (void)shdr;
+	const struct kmod_debug *ud = *userdata;
+	uint64_t a = ud && secname ? kernel_moddebug_section(ud, secname) : 0;
+	*addr = a ? a : (Dwarf_Addr)-1;
+	return 0;
+}
+
+struct ck_error *kernel_debuginfo_add_modules(struct kernel_debuginfo *d, const struct ck_memory *mem,
+					      struct ktypes *types, const struct kallsyms *ks, const char *release,
+					      const char *debug_dir)
+{
+	struct ck_error *err = kernel_moddebug_find(&d->mods, mem, types, ks, release, debug_dir, &d->warnings);
+	if (err || !d->mods.n)
+		return err;
+	if (!d->dwfl) {
+		if (!(d->dwfl = dwfl_begin(&d->cfg.callbacks)))
+			return sym_dwfl_error(CK_ERR_SYSTEM, "dwfl_begin");
+		dwfl_report_begin(d->dwfl);
+	} else {
+		dwfl_report_begin_add(d->dwfl);
+	}
+	for (size_t i = 0; i < d->mods.n; i++) {
+		struct kmod_debug *md = &d->mods.mods[i];
+		Dwfl_Module *m = dwfl_report_module(d->dwfl, md->name, md->lo, md->hi);
+		if (!m) {
+			/* overlapping another module's range: keep going without this one */
+			if ((err = strlist_addf(&d->warnings, "module %s: libdwfl refused its range: %s", md->name,
+						dwfl_errmsg(-1))))
+				break;
+			continue;
+		}
+		void **ud = NULL;
+		dwfl_module_info(m, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+		*ud = md;
+	}
+	dwfl_report_end(d->dwfl, NULL, NULL);
+	return err;
 }
 
 static int hexval(char c)
@@ -112,6 +157,7 @@ struct ck_error *kernel_debuginfo_open(struct kernel_debuginfo *d, const struct 
 	if (err)
 		return err;
 	d->cfg.callbacks.find_elf = find_elf;
+	d->cfg.callbacks.section_address = section_address;
 	struct vmlinux_facts f;
 	if (vmlinux) {
 		int rc = read_facts(vmlinux, &f);
@@ -182,7 +228,8 @@ void kernel_debuginfo_close(struct kernel_debuginfo *d)
 	if (d->dwfl)
 		dwfl_end(d->dwfl);
 	sym_config_deinit(&d->cfg);
-	free(d->path);
+	free(d->vmlinux_ud.path);
+	kernel_moddebug_free(&d->mods);
 	strlist_free(&d->warnings);
 	memset(d, 0, sizeof(*d));
 }

@@ -352,6 +352,9 @@ struct ck_error *target_kernel_create(struct machine *m, const struct linux_kern
 		err = kernel_debuginfo_open(&kt->dbg, &kt->k, build_id, opt ? opt->vmlinux : NULL,
 					    opt ? &opt->sym : NULL, lo, hi);
 		free(build_id);
+		if (!err)
+			err = kernel_debuginfo_add_modules(&kt->dbg, &kt->mem, kt->types, kt->ks, kt->k.osrelease,
+							   opt ? opt->sym.debug_dir : NULL);
 		if (err)
 			goto fail;
 		for (size_t i = 0; i < kt->dbg.warnings.n; i++)
@@ -402,5 +405,7 @@ struct ktypes *target_kernel_types(struct target *t)
 
 const char *target_kernel_vmlinux(struct target *t)
 {
-	return t->ops == &kernel_ops && KT(t)->dbg.dwfl ? (KT(t)->dbg.path ? KT(t)->dbg.path : "debuginfod") : NULL;
+	return t->ops == &kernel_ops && KT(t)->dbg.vmlinux ? (KT(t)->dbg.vmlinux_ud.path ? KT(t)->dbg.vmlinux_ud.path
+											 : "debuginfod")
+							   : NULL;
 }

@@ -4,7 +4,10 @@
 # adds file:line and inline frames; found by build-id through debuginfod when
 # it is not on disk; a vmlinux with another build-id is ignored
 # with a warning naming both ids; options of the other target kind are usage
-# errors.
+# errors.  Loaded modules get their DWARF from a .ko whose build-id matches
+# the one in guest memory (--debug-dir DIR/NAME.ko here): frames equal to
+# eu-addr2line's on the same .ko, on 6.1 and 6.12; another build of the .ko
+# is a warning, never used.
 . "$(dirname "$0")/lib/common.sh"
 CS=$BIN/coresummary
 T=$(mktemp -d)
@@ -110,4 +113,49 @@ st() { "$@" >/dev/null 2>"$T/st.err"; echo $?; }
 [ "$(st "$CS" --vmlinux "$VMLINUX" "$D/abba.core")" = 1 ] && grep -q -- '--vmlinux does not apply to a process core' "$T/st.err" &&
 	ok vmlinux-with-process-is-usage || fail vmlinux-with-process-is-usage "$(cat "$T/st.err")"
 [ "$(st "$CS" --dmesg "$D/abba.core")" = 1 ] && ok dmesg-with-process-is-usage || fail dmesg-with-process-is-usage "$(cat "$T/st.err")"
+# module DWARF: the ABBA waiter's frame in deadlock.ko, against eu-addr2line -i
+moddw() {  # moddw LABEL GUESTDIR DEBUGDIR
+	local label=$1 g=$2 dir=$3
+	if ! "$CS" --json --no-debuginfo --debug-dir "$dir" "$g/qemu.elf" >"$T/m0.json" 2>"$T/err"; then
+		fail "$label module dwarf" "exit $?: $(head -2 "$T/err")"; return
+	fi
+	"$CS" --json --debug-dir "$dir" "$g/qemu.elf" >"$T/m.json" 2>"$T/err" || { fail "$label module dwarf" "$(head -2 "$T/err")"; return; }
+	local pid text off
+	pid=$(sed -n 's/^dl_ab_pid=//p' "$g/info")
+	text=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); t=[t for t in r["threads"] if t["tid"]==int(sys.argv[2])][0]
+f=[f for f in t["frames"] if (f["module"] or "")=="deadlock"][0]; print(f["module_offset"], f["pc"])' "$T/m.json" "$pid")
+	off=$(printf '0x%x' $(( ${text%% *} - 1 )))
+	eu-addr2line -e "$g/deadlock.ko" -i -f -j .text "$off" >"$T/a2l" 2>&1
+	python3 - "$T/m.json" "$T/a2l" "$pid" "$label" <<'PY'
+import json, os, sys
+r = json.load(open(sys.argv[1])); pid = int(sys.argv[3]); label = sys.argv[4]
+lines = [l.strip() for l in open(sys.argv[2])]
+# eu-addr2line -i -f: "func [inlined at ...]" / "file:line:col" pairs, innermost first
+want = [(lines[i].split()[0], os.path.basename(lines[i + 1]).rsplit(":", 1)[0]) for i in range(0, len(lines) - 1, 2)]
+t = [t for t in r["threads"] if t["tid"] == pid][0]
+f = [f for f in t["frames"] if (f["module"] or "") == "deadlock"][0]
+got = [(i["function"], "%s:%d" % (os.path.basename(i["file"]), i["line"])) for i in f["inlines"]]
+got.append((f["function"], "%s:%d" % (os.path.basename(f["file"] or "?"), f["line"] or 0)))
+ok = got == want and not any("module deadlock" in w for w in r["warnings"])
+print(("ok " if ok else "FAIL ") + label + " module dwarf equals eu-addr2line" + ("" if ok else ": got %s want %s warnings %s" % (got, want, r["warnings"])))
+PY
+	python3 - "$T/m0.json" "$label" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+# --no-debuginfo: guest memory only, the .ko is not read
+ok = all(not f["file"] for t in r["threads"] for f in t["frames"] if f["module"] == "deadlock")
+print(("ok " if ok else "FAIL ") + sys.argv[2] + " --no-debuginfo reads no .ko")
+PY
+}
+G61=$("$ROOT/testdata/guest.sh" hang) && moddw 6.1 "$G61" "$G61" || fail guest-6.1-hang "guest.sh failed"
+G612=$(CK_KERNEL=6.12 "$ROOT/testdata/guest.sh" hang) && moddw 6.12 "$G612" "$G612" || fail guest-6.12-hang "guest.sh failed"
+# another build of deadlock.ko (6.12's for the 6.1 guest): a warning naming both ids, no file:line
+if [ -n "${G61:-}" ] && [ -n "${G612:-}" ] && "$CS" --json --debug-dir "$G612" "$G61/qemu.elf" >"$T/w.json" 2>"$T/err"; then
+	python3 - "$T/w.json" <<'PY' && ok "module .ko of another build: warned, not used" || fail "module .ko of another build" "$(head -c 600 "$T/w.json" | tail -c 300)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+w = [x for x in r["warnings"] if "module deadlock" in x and "another build" in x]
+sys.exit(0 if w and all(not f["file"] for t in r["threads"] for f in t["frames"] if f["module"] == "deadlock") else 1)
+PY
+fi
 finish

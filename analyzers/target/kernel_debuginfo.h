@@ -1,7 +1,7 @@
 /*
  * kernel_debuginfo.h - find the guest kernel's vmlinux (and its modules' .ko)
- * with DWARF and hand them to libdwfl at the kernel's KASLR offset, so frames get file:line and
- * inline frames.  Names, types and unwinding stay with the guest's own
+ * with DWARF and hand them to libdwfl where the kernel put them (KASLR offset,
+ * module sections), so frames get file:line and inline frames.  Names, types and unwinding stay with the guest's own
  * kallsyms, BTF and ORC (fast, and the same with or without debug info).
  *
  * Where it looks, first match wins, a file counts only if its GNU build-id

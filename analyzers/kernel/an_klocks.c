@@ -68,9 +68,10 @@ static const struct name_rule rules[] = {
 	{ "rt_mutex_schedule", false, KW_RTMUTEX }, { "rtlock_slowlock", true, KW_RTMUTEX },
 };
 
-static const char *const kind_name[KW_COUNT] = {
-	[KW_MUTEX] = "mutex", [KW_RWSEM_READ] = "rwsem", [KW_RWSEM_WRITE] = "rwsem", [KW_SEM] = "semaphore",
-	[KW_COMPLETION] = "completion", [KW_WAITQUEUE] = "waitqueue", [KW_RTMUTEX] = "rt_mutex",
+static const enum lock_kind kind_lock[KW_COUNT] = {
+	[KW_MUTEX] = LOCK_MUTEX, [KW_RWSEM_READ] = LOCK_RWSEM, [KW_RWSEM_WRITE] = LOCK_RWSEM,
+	[KW_SEM] = LOCK_SEMAPHORE, [KW_COMPLETION] = LOCK_COMPLETION, [KW_WAITQUEUE] = LOCK_WAITQUEUE,
+	[KW_RTMUTEX] = LOCK_RT_MUTEX,
 };
 
 /* Where each primitive keeps its waiter and its list head (ktypes names). */
@@ -486,14 +487,14 @@ static struct ck_error *add_wait(struct klocks *k, size_t ti, const struct ktask
 			return NULL;		/* msleep, I/O and other sleeps without a queue */
 		return report_warn(r, "pid %lld \"%s\" sleeps in %s code, but no valid waiter record (struct %s) was "
 				   "found on its stack%s; its wait is not in the lock graph", (long long)th->tid,
-				   th->name ? th->name : "?", kind_name[kind], shapes[kind].waiter,
+				   th->name ? th->name : "?", lock_kind_name(kind_lock[kind]), shapes[kind].waiter,
 				   l || (kind == KW_RTMUTEX && k->rt_state > 0) ? "" : " (no type information for it)");
 	}
 	struct rpt_wait *w = report_add_wait(r);
 	if (!w)
 		return &ck_enomem;
 	w->thread = ti;
-	w->kind = kind_name[kind];
+	w->kind = kind_lock[kind];
 	w->mode = kind == KW_RWSEM_READ ? "read" : kind == KW_RWSEM_WRITE ? "write" : NULL;
 	w->object = object;
 	w->waiter = waiter;
@@ -519,7 +520,7 @@ static const char *who(const struct report *r, size_t ti, char *buf, size_t cap)
 /* "mutex 0xffffffffc0483080 <lock_a [deadlock]>", "rwsem (write) 0x..." */
 static const char *object_label(const struct rpt_wait *w, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s%s%s%s 0x%llx%s%s%s", w->kind, w->mode ? " (" : "", w->mode ? w->mode : "",
+	snprintf(buf, cap, "%s%s%s%s 0x%llx%s%s%s", lock_kind_name(w->kind), w->mode ? " (" : "", w->mode ? w->mode : "",
 		 w->mode ? ")" : "", (unsigned long long)w->object, w->object_name ? " <" : "",
 		 w->object_name ? w->object_name : "", w->object_name ? ">" : "");
 	return buf;
@@ -586,7 +587,7 @@ static char *state_line(const struct report *r, const struct waitgraph *g, const
 			     (unsigned long long)w->owner_task);
 	else if (w->owner_tid < 0)
 		n = asprintf(&s, "blocked on %s; its owner could not be read", ob);
-	else if (strcmp(w->kind, "mutex") == 0 || strcmp(w->kind, "rwsem") == 0 || strcmp(w->kind, "rt_mutex") == 0)
+	else if (w->kind == LOCK_MUTEX || w->kind == LOCK_RWSEM || w->kind == LOCK_RT_MUTEX)
 		n = asprintf(&s, "waits for %s, which records no owner now (being handed over?)", ob);
 	else
 		n = asprintf(&s, "waits on %s: nobody holds it; the waker is unknown", ob);

@@ -56,15 +56,15 @@ static const struct name_rule rules[] = {
 	{ "sem_wait", W_SEM }, { "sem_timedwait", W_SEM }, { "sem_clockwait", W_SEM },
 };
 
-static const char *class_kind(enum wait_class c)
+static enum lock_kind class_kind(enum wait_class c)
 {
 	switch (c) {
-	case W_MUTEX: return "mutex";
-	case W_RDLOCK: case W_WRLOCK: return "rwlock";
-	case W_JOIN: return "join";
-	case W_COND: return "condvar";
-	case W_SEM: return "semaphore";
-	default: return "futex";
+	case W_MUTEX: return LOCK_MUTEX;
+	case W_RDLOCK: case W_WRLOCK: return LOCK_RWLOCK;
+	case W_JOIN: return LOCK_JOIN;
+	case W_COND: return LOCK_CONDVAR;
+	case W_SEM: return LOCK_SEMAPHORE;
+	default: return LOCK_FUTEX;
 	}
 }
 
@@ -181,10 +181,10 @@ static char *doing(const struct report *r, size_t ti, const long *wait_of)
 		const struct rpt_wait *w = &r->waits[wait_of[ti]];
 		char ob[OBJ_LABEL];
 		if (w->owner_tid > 0)
-			n = asprintf(&s, "itself blocked on %s %s held by thread %lld", w->kind, obj_label(w, ob),
+			n = asprintf(&s, "itself blocked on %s %s held by thread %lld", lock_kind_name(w->kind), obj_label(w, ob),
 				     (long long)w->owner_tid);
 		else
-			n = asprintf(&s, "itself waiting on %s %s", w->kind, obj_label(w, ob));
+			n = asprintf(&s, "itself waiting on %s %s", lock_kind_name(w->kind), obj_label(w, ob));
 		return n < 0 ? NULL : s;
 	}
 	if (!th->nframes)
@@ -390,7 +390,7 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 			} else if (have_word && (word == 1 || word == 2) && have8 && at8 > 0) {
 				w->owner_tid = at8;	/* a holder that has exited */
 			} else {
-				w->kind = "futex";	/* not recognisable as a mutex */
+				w->kind = LOCK_FUTEX;	/* not recognisable as a mutex */
 			}
 			break;
 		}
@@ -425,7 +425,7 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 	struct sym_resolver *syms = t->ops->symbols ? t->ops->symbols(t) : NULL;
 	for (size_t k = 0; k < r->nwaits && syms; k++) {
 		struct rpt_wait *w = &r->waits[k];
-		if (w->object && strcmp(w->kind, "join") != 0 &&
+		if (w->object && w->kind != LOCK_JOIN &&
 		    (err = sym_data_name(syms, w->object, &w->object_name)))
 			goto out;
 	}
@@ -442,7 +442,7 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 			const struct rpt_wait *w = &r->waits[cy->waits[k]];
 			char ob[OBJ_LABEL];
 			len += (size_t)snprintf(s + len, cap - len, "%s thread %lld waits for %s %s held by thread %lld (at %s)",
-						k ? ";" : "", (long long)r->threads[w->thread].tid, w->kind,
+						k ? ";" : "", (long long)r->threads[w->thread].tid, lock_kind_name(w->kind),
 						obj_label(w, ob), (long long)w->owner_tid, w->frame);
 		}
 		struct rpt_finding *fd = report_add_finding(r, "deadlock", "%s", s);
@@ -463,7 +463,7 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 		int m;
 		obj_label(w, ob);
 		if (w->in_cycle) {
-			m = asprintf(&s, "DEADLOCKED: waits for %s %s held by thread %lld", w->kind, ob,
+			m = asprintf(&s, "DEADLOCKED: waits for %s %s held by thread %lld", lock_kind_name(w->kind), ob,
 				     (long long)w->owner_tid);
 		} else if (w->owner >= 0) {
 			char *d = doing(r, (size_t)w->owner, wait_of);
@@ -471,25 +471,25 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 				err = &ck_enomem;
 				goto out;
 			}
-			if (strcmp(w->kind, "join") == 0)
+			if (w->kind == LOCK_JOIN)
 				m = asprintf(&s, "joining thread %lld (which is %s)", (long long)w->owner_tid, d);
 			else
-				m = asprintf(&s, "blocked on %s %s held by thread %lld (which is %s)", w->kind, ob,
+				m = asprintf(&s, "blocked on %s %s held by thread %lld (which is %s)", lock_kind_name(w->kind), ob,
 					     (long long)w->owner_tid, d);
 			free(d);
-		} else if (strcmp(w->kind, "condvar") == 0) {
+		} else if (w->kind == LOCK_CONDVAR) {
 			if (w->object == w->futex)
 				m = asprintf(&s, "waiting on condition variable (futex %s)", ob);
 			else
 				m = asprintf(&s, "waiting on condition variable (futex 0x%llx)",
 					     (unsigned long long)w->futex);
-		} else if (strcmp(w->kind, "rwlock") == 0 && w->owner_tid == 0) {
+		} else if (w->kind == LOCK_RWLOCK && w->owner_tid == 0) {
 			m = asprintf(&s, "blocked on rwlock %s held by readers", ob);
 		} else if (w->owner_tid > 0) {
 			m = asprintf(&s, "blocked on %s %s held by thread %lld, which is not in the core",
-				     w->kind, ob, (long long)w->owner_tid);
+				     lock_kind_name(w->kind), ob, (long long)w->owner_tid);
 		} else {
-			m = asprintf(&s, "waiting on %s %s", w->kind, ob);
+			m = asprintf(&s, "waiting on %s %s", lock_kind_name(w->kind), ob);
 		}
 		if (m < 0 || (err = add_state(th, s)))
 			goto out;
@@ -497,12 +497,12 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 	/* writers (and readers) stuck behind read owners */
 	for (size_t k = 0; k < r->nwaits; k++) {
 		const struct rpt_wait *w = &r->waits[k];
-		if (strcmp(w->kind, "rwlock") != 0 || w->owner_tid != 0)
+		if (w->kind != LOCK_RWLOCK || w->owner_tid != 0)
 			continue;
 		bool first = true;
 		size_t count = 0;
 		for (size_t j = 0; j < r->nwaits; j++)
-			if (strcmp(r->waits[j].kind, "rwlock") == 0 && r->waits[j].owner_tid == 0 &&
+			if (r->waits[j].kind == LOCK_RWLOCK && r->waits[j].owner_tid == 0 &&
 			    r->waits[j].object == w->object) {
 				first &= j >= k;
 				count++;
@@ -518,7 +518,7 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 	/* blocked-but-not-deadlocked summary: waiters per held object */
 	for (size_t k = 0; k < r->nwaits; k++) {
 		const struct rpt_wait *w = &r->waits[k];
-		if (w->in_cycle || w->owner < 0 || strcmp(w->kind, "join") == 0)
+		if (w->in_cycle || w->owner < 0 || w->kind == LOCK_JOIN)
 			continue;
 		bool first = true;
 		size_t count = 0;
@@ -539,7 +539,7 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 		}
 		char ob[OBJ_LABEL];
 		bool ok = report_add_finding(r, "blocked", "%zu thread%s blocked on %s %s held by thread %lld (which is %s)",
-					     count, count == 1 ? "" : "s", w->kind, obj_label(w, ob),
+					     count, count == 1 ? "" : "s", lock_kind_name(w->kind), obj_label(w, ob),
 					     (long long)w->owner_tid, d) != NULL;
 		free(d);
 		if (!ok) {

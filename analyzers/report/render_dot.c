@@ -51,13 +51,13 @@ struct ck_error *render_dot(FILE *out, const struct report *r)
 			if (!done)
 				thread_node(out, r, w->owner_tid, false, NULL);
 		}
-		if (strcmp(w->kind, "join") != 0) {
+		if (w->kind != LOCK_JOIN) {
 			bool seen = false;
 			for (size_t j = 0; j < k; j++)
-				seen |= r->waits[j].object == w->object && strcmp(r->waits[j].kind, "join") != 0;
+				seen |= r->waits[j].object == w->object && r->waits[j].kind != LOCK_JOIN;
 			if (!seen)
 				fprintf(out, "  l%llx [shape=ellipse label=\"%s\\n0x%llx%s%s\"];\n",
-					(unsigned long long)w->object, w->kind, (unsigned long long)w->object,
+					(unsigned long long)w->object, lock_kind_name(w->kind), (unsigned long long)w->object,
 					w->object_name ? "\\n" : "", w->object_name ? w->object_name : "");
 		}
 	}
@@ -65,7 +65,7 @@ struct ck_error *render_dot(FILE *out, const struct report *r)
 		const struct rpt_wait *w = &r->waits[k];
 		const char *red = w->in_cycle ? " color=red penwidth=2" : "";
 		long long tid = (long long)r->threads[w->thread].tid;
-		if (strcmp(w->kind, "join") == 0) {
+		if (w->kind == LOCK_JOIN) {
 			if (w->owner_tid > 0)
 				fprintf(out, "  t%lld -> t%lld [label=\"joins\"%s];\n", tid, (long long)w->owner_tid, red);
 			continue;
@@ -73,7 +73,7 @@ struct ck_error *render_dot(FILE *out, const struct report *r)
 		fprintf(out, "  t%lld -> l%llx [label=\"waits\"%s];\n", tid, (unsigned long long)w->object, red);
 		bool seen = false;
 		for (size_t j = 0; j < k; j++)
-			seen |= r->waits[j].object == w->object && strcmp(r->waits[j].kind, "join") != 0;
+			seen |= r->waits[j].object == w->object && r->waits[j].kind != LOCK_JOIN;
 		if (!seen && w->owner_tid > 0)
 			fprintf(out, "  l%llx -> t%lld [label=\"held by\"%s];\n", (unsigned long long)w->object,
 				(long long)w->owner_tid, red);

@@ -341,7 +341,7 @@ struct ck_error *render_json(FILE *out, const struct report *r, const struct ren
 			bool g = true;
 			fputs(i ? ",{" : "{", out);
 			jkey(out, "tid", &g); fprintf(out, "%lld", (long long)r->threads[w->thread].tid);
-			jkey(out, "kind", &g); jstr(out, w->kind);
+			jkey(out, "kind", &g); jstr(out, lock_kind_name(w->kind));
 			jkey(out, "futex", &g);
 			if (r->kernel.present) fputs("null", out); else jaddr(out, w->futex);
 			jkey(out, "object", &g); jaddr(out, w->object);
@@ -385,7 +385,7 @@ struct ck_error *render_json(FILE *out, const struct report *r, const struct ren
 			fputc('[', out);
 			for (size_t k = 0; k < cy->n; k++) {
 				if (k) fputc(',', out);
-				jstr(out, r->waits[cy->waits[k]].kind);
+				jstr(out, lock_kind_name(r->waits[cy->waits[k]].kind));
 			}
 			fputs("]}", out);
 		}

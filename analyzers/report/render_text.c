@@ -68,7 +68,7 @@ static bool same_wait(const struct report *r, size_t j, size_t k)
 {
 	const struct rpt_wait *a = &r->waits[j], *b = &r->waits[k];
 	return streq(r->threads[a->thread].state, r->threads[b->thread].state) && streq(a->frame, b->frame) &&
-	       strcmp(a->kind, b->kind) == 0;
+	       a->kind == b->kind;
 }
 
 static bool same_wait_before(const struct report *r, size_t k)
@@ -308,7 +308,8 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 				fprintf(out, "  %s %lld", unit, (long long)t->tid);
 				if (r->kernel.present)
 					fprintf(out, " \"%s\"", t->name ? t->name : "?");
-				fprintf(out, " -> %s%s%s%s 0x%llx%s%s%s -> held by %s%s %lld\n      waits at %s\n", w->kind,
+				fprintf(out, " -> %s%s%s%s 0x%llx%s%s%s -> held by %s%s %lld\n      waits at %s\n",
+					lock_kind_name(w->kind),
 					w->mode ? " (" : "", w->mode ? w->mode : "", w->mode ? ")" : "",
 					(unsigned long long)w->object, w->object_name ? " <" : "",
 					w->object_name ? w->object_name : "", w->object_name ? ">" : "",
@@ -320,7 +321,7 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 		for (size_t k = 0; k < r->nwaits; k++) {
 			const struct rpt_wait *w = &r->waits[k];
 			const struct rpt_thread *t = &r->threads[w->thread];
-			const char *state = t->state ? t->state : w->kind, *frame = w->frame ? w->frame : "?";
+			const char *state = t->state ? t->state : lock_kind_name(w->kind), *frame = w->frame ? w->frame : "?";
 			if (w->in_cycle || (!all && same_wait_before(r, k)))
 				continue;
 			size_t n = 0;

@@ -122,6 +122,17 @@ struct ck_error *report_finding_add_thread(struct rpt_finding *f, size_t ti)
 	return NULL;
 }
 
+const char *lock_kind_name(enum lock_kind k)
+{
+	static const char *const names[LOCK_KIND_COUNT] = {
+		[LOCK_MUTEX] = "mutex", [LOCK_RWLOCK] = "rwlock", [LOCK_JOIN] = "join", [LOCK_CONDVAR] = "condvar",
+		[LOCK_SEMAPHORE] = "semaphore", [LOCK_FUTEX] = "futex", [LOCK_RWSEM] = "rwsem",
+		[LOCK_COMPLETION] = "completion", [LOCK_WAITQUEUE] = "waitqueue", [LOCK_RT_MUTEX] = "rt_mutex",
+		[LOCK_SPINLOCK] = "spinlock",
+	};
+	return (unsigned)k < LOCK_KIND_COUNT && names[k] ? names[k] : "?";
+}
+
 const char report_task_states[] = "RSDTtXZPI?";
 
 /* Grow-by-one for the arrays whose capacity is not tracked: realloc exactly. */

@@ -127,11 +127,19 @@ struct rpt_crash {
 	size_t nregs;
 };
 
+/* What a wait is for: one list for pthread objects and kernel locks. */
+enum lock_kind {
+	LOCK_MUTEX, LOCK_RWLOCK, LOCK_JOIN, LOCK_CONDVAR, LOCK_SEMAPHORE, LOCK_FUTEX,	/* process cores */
+	LOCK_RWSEM, LOCK_COMPLETION, LOCK_WAITQUEUE, LOCK_RT_MUTEX, LOCK_SPINLOCK,	/* kernel (and mutex, semaphore) */
+	LOCK_KIND_COUNT
+};
+/* "mutex", "rwlock", ..., "rt_mutex", "spinlock": the JSON and text name. */
+const char *lock_kind_name(enum lock_kind k);
+
 /* What a blocked thread waits for. */
 struct rpt_wait {
 	size_t thread;			/* index of the waiting thread */
-	const char *kind;		/* process: "mutex", "rwlock", "join", "condvar", "semaphore", "futex";
-					 * kernel: "mutex", "rwsem", "semaphore", "completion", "waitqueue" (static) */
+	enum lock_kind kind;
 	const char *mode;		/* kernel rwsem: "read" / "write"; else NULL (static) */
 	uint64_t futex;			/* futex word the thread sleeps on (process cores only) */
 	uint64_t waiter;		/* kernel: the waiter record on the task's stack, 0 none */

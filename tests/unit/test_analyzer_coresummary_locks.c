@@ -122,7 +122,7 @@ static void test_abba(struct unit *u)
 	int64_t want[] = { 101, 102 };
 	CHECK(u, r.ncycles == 1 && cycle_is(&r, 0, want, 2));
 	CHECK(u, r.nwaits == 2 && r.waits[0].object == M2 && r.waits[0].owner_tid == 102);
-	CHECK(u, strcmp(r.waits[0].kind, "mutex") == 0 && r.waits[0].in_cycle);
+	CHECK(u, r.waits[0].kind == LOCK_MUTEX && r.waits[0].in_cycle);
 	CHECK(u, count_findings(&r, "deadlock") == 1 && count_findings(&r, "blocked") == 0);
 	CHECK(u, r.threads[0].state && strstr(r.threads[0].state, "DEADLOCK"));
 	CHECK(u, r.waits[0].frame && strstr(r.waits[0].frame, "worker (prog.c:"));
@@ -199,11 +199,11 @@ static void test_rwlock_join_cond(struct unit *u)
 	add(&f, &r, 35, "__pthread_cond_wait", CV + 8, 9, 0);
 	CHECK(u, run(&f, &r) == NULL);
 	CHECK(u, r.nwaits == 4);
-	CHECK(u, strcmp(r.waits[0].kind, "rwlock") == 0 && r.waits[0].object == RW && r.waits[0].owner_tid == 31);
-	CHECK(u, strcmp(r.waits[1].kind, "join") == 0 && r.waits[1].owner_tid == 34 && r.waits[1].in_cycle);
+	CHECK(u, r.waits[0].kind == LOCK_RWLOCK && r.waits[0].object == RW && r.waits[0].owner_tid == 31);
+	CHECK(u, r.waits[1].kind == LOCK_JOIN && r.waits[1].owner_tid == 34 && r.waits[1].in_cycle);
 	int64_t want[] = { 33, 34 };
 	CHECK(u, r.ncycles == 1 && cycle_is(&r, 0, want, 2));
-	CHECK(u, strcmp(r.waits[3].kind, "condvar") == 0 && r.waits[3].owner < 0 && !r.waits[3].in_cycle);
+	CHECK(u, r.waits[3].kind == LOCK_CONDVAR && r.waits[3].owner < 0 && !r.waits[3].in_cycle);
 	CHECK(u, count_findings(&r, "blocked") == 1);
 	CHECK(u, r.threads[1].state && strstr(r.threads[1].state, "rwlock") && strstr(r.threads[1].state, "thread 31"));
 	report_deinit(&r);
@@ -223,7 +223,7 @@ static void test_no_symbols(struct unit *u)
 	free(r.threads[0].frames[0].function); r.threads[0].frames[0].function = NULL;
 	free(r.threads[1].frames[0].function); r.threads[1].frames[0].function = NULL;
 	CHECK(u, run(&f, &r) == NULL);
-	CHECK(u, r.nwaits == 2 && strcmp(r.waits[0].kind, "mutex") == 0 && strcmp(r.waits[1].kind, "join") == 0);
+	CHECK(u, r.nwaits == 2 && r.waits[0].kind == LOCK_MUTEX && r.waits[1].kind == LOCK_JOIN);
 	CHECK(u, r.ncycles == 1);
 	report_deinit(&r);
 	UNIT_END(u);
@@ -238,7 +238,7 @@ static void test_not_a_mutex(struct unit *u)
 	put32(&f, M1, 0); put32(&f, M1 + 8, 123456);	/* a private word with garbage after it */
 	add(&f, &r, 61, "__pthread_mutex_lock_full", M1, 0, 0);
 	CHECK(u, run(&f, &r) == NULL);
-	CHECK(u, r.nwaits == 1 && strcmp(r.waits[0].kind, "futex") == 0 && r.waits[0].owner < 0);
+	CHECK(u, r.nwaits == 1 && r.waits[0].kind == LOCK_FUTEX && r.waits[0].owner < 0);
 	CHECK(u, r.threads[0].state && !strstr(r.threads[0].state, "123456"));
 	report_deinit(&r);
 	UNIT_END(u);

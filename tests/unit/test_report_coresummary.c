@@ -109,7 +109,7 @@ static void build(struct report *r)
 	r->crash.instruction = strdup("mov eax, dword ptr [rax + 0x10]");
 	struct rpt_wait *w = report_add_wait(r);
 	w->thread = 1;
-	w->kind = "mutex";
+	w->kind = LOCK_MUTEX;
 	w->futex = w->object = 0x601040;
 	w->owner = 1;
 	w->owner_tid = 78;

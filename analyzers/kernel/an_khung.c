@@ -115,10 +115,18 @@ static struct ck_error *hung_run(struct target *t, const struct analyzer_options
 	if (!timeout)
 		return report_warn(r, "hung tasks: no verdict: the kernel's hung-task detector is disabled "
 				      "(sysctl_hung_task_timeout_secs = 0), so it keeps no record to apply its rule to");
-	unsigned hz = khung_infer_hz(jiffies, r->kernel.uptime_s);
+	uint64_t tick_nsec = 0;	/* optional: only breaks a tie near 300 s of uptime */
+	if ((err = read_var(t, "tick_nsec", &tick_nsec))) {
+		if (err->kind == CK_ERR_SYSTEM)
+			return err;
+		ck_error_destroy(err);
+		tick_nsec = 0;
+	}
+	unsigned hz = khung_infer_hz(jiffies, r->kernel.uptime_s, tick_nsec);
 	if (!hz)
 		return report_warn(r, "hung tasks: no verdict: HZ unknown (jiffies %" PRIu64 " fit none or more than "
-				      "one of HZ 100, 250, 300, 1000 for an uptime of %.1f s)", jiffies, r->kernel.uptime_s);
+				      "one of HZ 100, 250, 300, 1000 for an uptime of %.1f s, and tick_nsec %" PRIu64
+				      " does not decide)", jiffies, r->kernel.uptime_s, tick_nsec);
 	uint64_t timeout_j = timeout > UINT64_MAX / hz ? UINT64_MAX : timeout * hz;
 
 	size_t *hung = calloc(n ? n : 1, sizeof(*hung)), nhung = 0;

@@ -29,21 +29,36 @@ uint64_t khung_initial_jiffies(unsigned hz)
 	return (uint64_t)(uint32_t)(-300 * (int64_t)hz);
 }
 
-unsigned khung_infer_hz(uint64_t jiffies, double uptime_s)
+/* The candidate HZ tick_nsec stands for (within 1 %: NTP adjusts it by at most 500 ppm), 0 if none. */
+static unsigned hz_of_tick(uint64_t tick_nsec, const unsigned *cand, unsigned n)
+{
+	for (unsigned i = 0; tick_nsec && i < n; i++) {
+		uint64_t want = 1000000000ull / cand[i];
+		if (tick_nsec * 100 >= want * 99 && tick_nsec * 100 <= want * 101)
+			return cand[i];
+	}
+	return 0;
+}
+
+unsigned khung_infer_hz(uint64_t jiffies, double uptime_s, uint64_t tick_nsec)
 {
 	static const unsigned cand[] = { 100, 250, 300, 1000 };
+	const unsigned ncand = sizeof(cand) / sizeof(cand[0]);
 	if (!(uptime_s >= 0 && uptime_s < 1e12))	/* NAN, negative, absurd */
 		return 0;
 	double tol = 0.03 * uptime_s > 1.0 ? 0.03 * uptime_s : 1.0;
-	unsigned found = 0;
-	for (unsigned i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {
+	unsigned fit[sizeof(cand) / sizeof(cand[0])], nfit = 0;
+	for (unsigned i = 0; i < ncand; i++) {
 		uint64_t elapsed = jiffies - khung_initial_jiffies(cand[i]);
 		double s = (double)elapsed / cand[i];
-		if (s - uptime_s > tol || uptime_s - s > tol)
-			continue;
-		if (found)
-			return 0;	/* two candidates fit: do not guess */
-		found = cand[i];
+		if (s - uptime_s <= tol && uptime_s - s <= tol)
+			fit[nfit++] = cand[i];
 	}
-	return found;
+	if (nfit == 1)
+		return fit[0];
+	unsigned t = hz_of_tick(tick_nsec, cand, ncand);
+	for (unsigned i = 0; t && i < nfit; i++)
+		if (fit[i] == t)
+			return t;
+	return 0;
 }

@@ -53,9 +53,12 @@ uint64_t khung_initial_jiffies(unsigned hz);
 
 /*
  * The HZ among 100, 250, 300 and 1000 whose (jiffies - INITIAL_JIFFIES) / HZ
- * matches uptime_s (within max(1 s, 3 %)); 0 when none or more than one
- * matches (too early after boot to tell 250 from 300, or a broken clock).
+ * matches uptime_s (within max(1 s, 3 %)).  Every HZ's jiffies reach 2^32 at
+ * 300 s of uptime, so near there several fit: then tick_nsec (the kernel's
+ * NTP-adjusted nanoseconds per tick, ~1e9 / HZ; 0 if unknown) decides among
+ * them.  0 when none fits or the fit stays ambiguous: the caller says so
+ * rather than guess.
  */
-unsigned khung_infer_hz(uint64_t jiffies, double uptime_s);
+unsigned khung_infer_hz(uint64_t jiffies, double uptime_s, uint64_t tick_nsec);
 
 #endif

@@ -169,7 +169,7 @@ static struct ck_error *describe(struct report *r, const struct rpt_cpu *rc, con
 			fprintf(f, "at an unknown address (no register held a locked %s)",
 				cs->spin == KLOCKUP_RWLOCK ? "qrwlock" : "qspinlock");
 		fprintf(f, " in %s", cs->spin_fn);
-	} else {
+	} else if (rc->thread >= 0) {
 		fprintf(f, " running in %s (not in a spinlock slow path)", cs->where ? cs->where : "an unknown function");
 	}
 	if (!isnan(rc->stuck_s))
@@ -207,13 +207,19 @@ static struct ck_error *describe(struct report *r, const struct rpt_cpu *rc, con
 static struct ck_error *add_finding(struct report *r, struct rpt_cpu *rc, const struct cpu_state *cs,
 				    const struct klockup_log *lg)
 {
-	const struct rpt_thread *th = &r->threads[rc->thread];
+	const struct rpt_thread *th = rc->thread >= 0 ? &r->threads[rc->thread] : NULL;
 	char *s = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&s, &len);
 	if (!f)
 		return &ck_enomem;
-	fprintf(f, "CPU %d: pid %lld %s", rc->cpu, (long long)th->tid, th->name ? th->name : "?");
+	if (th)
+		fprintf(f, "CPU %d: pid %lld %s", rc->cpu, (long long)th->tid, th->name ? th->name : "?");
+	else if (lg->soft && lg->pid >= 0)
+		fprintf(f, "CPU %d: task 0x%" PRIx64 " (not in the task list read from this dump; the watchdog named "
+			"pid %lld %s)", rc->cpu, rc->task, (long long)lg->pid, lg->comm ? lg->comm : "?");
+	else
+		fprintf(f, "CPU %d: task 0x%" PRIx64 " (not in the task list read from this dump)", rc->cpu, rc->task);
 	struct ck_error *err = describe(r, rc, cs, lg, r->kernel.cpus, r->kernel.ncpus, f);
 	if (fclose(f) || err) {
 		free(s);
@@ -223,7 +229,7 @@ static struct ck_error *add_finding(struct report *r, struct rpt_cpu *rc, const 
 	free(s);
 	if (!fi)
 		return &ck_enomem;
-	return report_finding_add_thread(fi, (size_t)rc->thread);
+	return th ? report_finding_add_thread(fi, (size_t)rc->thread) : NULL;
 }
 
 static struct ck_error *lockup_run(struct target *t, const struct analyzer_options *opt, struct report *r)
@@ -242,7 +248,7 @@ static struct ck_error *lockup_run(struct target *t, const struct analyzer_optio
 	klockup_log_init(lg, ncpus);
 	for (size_t i = 0; i < r->nevents; i++) {
 		const struct rpt_event *e = &r->events[i];
-		klockup_log_note(lg, ncpus, e->kind, e->summary, e->cpu, e->pid, e->uptime_s, e->duration_s);
+		klockup_log_note(lg, ncpus, e->kind, e->summary, e->cpu, e->pid, e->comm, e->uptime_s, e->duration_s);
 	}
 	for (size_t c = 0; c < ncpus; c++)
 		cs[c].touch_stuck_s = NAN;
@@ -250,8 +256,16 @@ static struct ck_error *lockup_run(struct target *t, const struct analyzer_optio
 	for (size_t c = 0; c < ncpus && !err; c++) {
 		struct rpt_cpu *rc = &r->kernel.cpus[c];
 		cs[c].ti = rc->thread;
-		if (rc->thread < 0 || (size_t)rc->thread >= r->nthreads)
+		if (rc->thread < 0 || (size_t)rc->thread >= r->nthreads) {
+			/* Its task is not in the dump (a cut task list): the watchdog's word still stands. */
+			if (lg[c].soft || lg[c].hard) {
+				rc->lockup = true;
+				rc->soft_reported = lg[c].soft;
+				rc->hard_reported = lg[c].hard;
+				rc->stuck_s = max_known(cs[c].touch_stuck_s, klockup_stuck_since_report(&lg[c], r->kernel.uptime_s));
+			}
 			continue;
+		}
 		const struct rpt_thread *th = &r->threads[rc->thread];
 		if (th->task.idle)
 			continue;	/* an idle CPU spins in no lock */

@@ -52,7 +52,7 @@ void klockup_log_init(struct klockup_log *log, size_t ncpus)
 }
 
 void klockup_log_note(struct klockup_log *log, size_t ncpus, const char *kind, const char *summary, int cpu,
-		      int64_t pid, double uptime_s, double duration_s)
+		      int64_t pid, const char *comm, double uptime_s, double duration_s)
 {
 	if (!kind || cpu < 0 || (size_t)cpu >= ncpus)
 		return;
@@ -61,6 +61,7 @@ void klockup_log_note(struct klockup_log *log, size_t ncpus, const char *kind, c
 		/* The latest report describes the stall still going on (its X grows). */
 		l->soft = true;
 		l->pid = pid;
+		l->comm = comm;
 		l->report_s = uptime_s;
 		l->stuck_s = duration_s;
 	} else if (strcmp(kind, "hard-lockup") == 0 ||

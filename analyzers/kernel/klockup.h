@@ -38,6 +38,7 @@ bool klockup_qrwlock_held(uint32_t cnts);
 struct klockup_log {
 	bool soft, hard;
 	int64_t pid;		/* task named in the latest soft-lockup report, -1 unknown */
+	const char *comm;	/* its comm, borrowed from the event; NULL unknown */
 	double report_s;	/* uptime of the latest soft-lockup report, NAN unknown */
 	double stuck_s;		/* its "stuck for Xs", NAN unknown */
 	double hard_s;		/* uptime of the latest hard-lockup report, NAN unknown */
@@ -50,7 +51,7 @@ void klockup_log_init(struct klockup_log *log, size_t ncpus);
  * names a hard lockup.  Events without a CPU in range are ignored.
  */
 void klockup_log_note(struct klockup_log *log, size_t ncpus, const char *kind, const char *summary, int cpu,
-		      int64_t pid, double uptime_s, double duration_s);
+		      int64_t pid, const char *comm, double uptime_s, double duration_s);
 
 /*
  * How long a CPU the watchdog reported has been stuck by a snapshot taken

@@ -47,7 +47,7 @@ static void note_all(struct klockup_log *log, size_t ncpus, const struct klog_ev
 	klockup_log_init(log, ncpus);
 	for (size_t i = 0; ev && i < ev->n; i++) {
 		const struct klog_event *e = &ev->ev[i];
-		klockup_log_note(log, ncpus, e->kind, e->summary, e->cpu, e->pid, e->uptime_s, e->duration_s);
+		klockup_log_note(log, ncpus, e->kind, e->summary, e->cpu, e->pid, e->comm, e->uptime_s, e->duration_s);
 	}
 }
 
@@ -182,6 +182,7 @@ int main(void)
 	struct klog_events *ev = parse_file(root, "lnx-04-soft-lockup-vmware-guest-regs.log");
 	note_all(lg, N(lg), ev);
 	CHECK(&u, ev && lg[1].soft && !lg[1].hard && lg[1].pid == 12 && lg[1].stuck_s == 41 &&
+		  lg[1].comm && strcmp(lg[1].comm, "migration/1") == 0 &&
 		  fabs(lg[1].report_s - 48.090228) < 1e-6);
 	CHECK(&u, !lg[0].soft && !lg[2].soft && !lg[3].soft);
 	/* snapshot 10 s after the report: stuck for at least 51 s */

@@ -115,8 +115,10 @@ sys.exit(0 if r['target'] == 'kernel-image' and r['process'] is None and cpu0
          and d == ['dl_ab', 'dl_ba', 'dl_reader'] and r['kernel']['release'] == '6.1.0-56-amd64' else 1)
 PY
 done
-"$CS" "$T/demo.vmss" | grep -q '^no lock verdicts for kernel images yet; 3 tasks in D state' && ok "demo text verdict" ||
-	fail "demo text verdict" "$("$CS" "$T/demo.vmss" | grep -A1 '== verdict')"
+# the hung verdict names the pids the guest kernel reported on its serial console
+pids=$(sed -n 's/.*INFO: task [^:]*:\([0-9]*\) blocked for more than.*/\1/p' "$ROOT/testdata/demo/serial.log" | sort -un | paste -sd, | sed 's/,/, /g')
+"$CS" "$T/demo.vmss" | grep -q "^hung: 3 tasks hung (.*): pids $pids; the kernel reported all 3 of them" && ok "demo text verdict" ||
+	fail "demo text verdict" "want pids $pids: $("$CS" "$T/demo.vmss" | grep -A1 '== verdict')"
 
 # verdict lines a human reads
 grep -q '^deadlock: 2 threads in a cycle' "$T/abba.txt" && ok "abba text verdict" || fail "abba text verdict" "$(grep -A2 verdict "$T/abba.txt")"

@@ -49,5 +49,7 @@ extern const struct analyzer analyzer_signature;
 extern const struct analyzer analyzer_kernel;	/* kernel/an_kernel.c */
 extern const struct analyzer analyzer_klog;	/* kernel/an_klog.c */
 extern const struct analyzer analyzer_klocks;	/* kernel/an_klocks.c */
+extern const struct analyzer analyzer_hung;	/* kernel/an_khung.c */
+extern const struct analyzer analyzer_lockup;	/* kernel/an_klockup.c */
 
 #endif

@@ -10,6 +10,8 @@ const struct analyzer *const analyzers[] = {
 	&analyzer_backtrace,
 	&analyzer_kernel,
 	&analyzer_klog,
+	&analyzer_hung,
+	&analyzer_lockup,
 	&analyzer_locks,
 	&analyzer_klocks,
 	&analyzer_crash,

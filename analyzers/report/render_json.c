@@ -136,6 +136,12 @@ static void thread_task_json(FILE *out, const struct rpt_thread *t, bool *f)
 	jkey(out, "last_ran_s_ago", f);
 	if (k->present && k->since_ran_ns >= 0) fprintf(out, "%.6f", (double)k->since_ran_ns / 1e9);
 	else fputs("null", out);
+	jkey(out, "hung", f);
+	if (k->present) fputs(k->hung ? "true" : "false", out); else fputs("null", out);
+	jkey(out, "blocked_s", f);
+	if (k->present && k->has_blocked) fprintf(out, "%.3f", k->blocked_s); else fputs("null", out);
+	jkey(out, "hung_reported", f);
+	if (k->present) fputs(k->hung_reported ? "true" : "false", out); else fputs("null", out);
 	jkey(out, "user_regs", f);
 	if (k->present && k->has_user_regs) {
 		bool g = true;
@@ -147,6 +153,24 @@ static void thread_task_json(FILE *out, const struct rpt_thread *t, bool *f)
 	} else {
 		fputs("null", out);
 	}
+}
+
+static void lockup_json(FILE *out, const struct rpt_cpu *c)
+{
+	if (!c->lockup) {
+		fputs("null", out);
+		return;
+	}
+	bool g = true;
+	fputc('{', out);
+	jkey(out, "spinning", &g); fputs(c->spinning ? "true" : "false", out);
+	jkey(out, "spinlock", &g);
+	if (c->spinlock) jaddr(out, c->spinlock); else fputs("null", out);
+	jkey(out, "spinlock_name", &g); jstr(out, c->spinlock_name);
+	jkey(out, "stuck_s", &g); jnum(out, c->stuck_s, "%.1f");
+	jkey(out, "soft_lockup_reported", &g); fputs(c->soft_reported ? "true" : "false", out);
+	jkey(out, "hard_lockup_reported", &g); fputs(c->hard_reported ? "true" : "false", out);
+	fputc('}', out);
 }
 
 static void kernel_json(FILE *out, const struct report *r, bool *first)
@@ -205,6 +229,8 @@ static void kernel_json(FILE *out, const struct report *r, bool *first)
 		jkey(out, "tid", &f);
 		if (k->cpus[i].thread >= 0) fprintf(out, "%lld", (long long)r->threads[k->cpus[i].thread].tid);
 		else fputs("null", out);
+		jkey(out, "lockup", &f);
+		lockup_json(out, &k->cpus[i]);
 		fputc('}', out);
 	}
 	fputc(']', out);

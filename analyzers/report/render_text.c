@@ -88,6 +88,8 @@ static void print_task_header(FILE *out, const struct rpt_thread *t, const char 
 		fprintf(out, " (tgid %lld)", (long long)k->tgid);
 	fprintf(out, " \"%s\" [%c]%s cpu %d", t->name ? t->name : "?", k->state ? k->state : '?',
 		k->kthread || k->idle ? " kthread" : "", k->cpu);
+	if (k->hung)
+		fprintf(out, ", HUNG %.1f s%s", k->blocked_s, k->hung_reported ? "" : " (not reported by the kernel)");
 	if (k->on_cpu)
 		fprintf(out, ", running");
 	else if (k->since_ran_ns >= 0)

@@ -93,6 +93,8 @@ void report_deinit(struct report *r)
 	free(k->guest_os);
 	free(k->source_format);
 	free(k->panic_message);
+	for (size_t i = 0; i < k->ncpus; i++)
+		free(k->cpus[i].spinlock_name);
 	free(k->cpus);
 	free(k->dmesg);
 	for (size_t i = 0; i < r->nevents; i++) {

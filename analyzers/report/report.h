@@ -61,6 +61,11 @@ struct rpt_task {
 	bool has_user_regs;		/* the stack ends at a user-mode entry */
 	uint64_t user_rip, user_rsp;
 	int64_t syscall_nr;		/* -1 unknown / not a syscall */
+	/* Hung analyzer (kernel/an_khung.c): the kernel's hung-task rule at the snapshot. */
+	bool hung;
+	bool has_blocked;		/* blocked_s is known */
+	double blocked_s;		/* since the detector's last_switch_time (a lower bound) */
+	bool hung_reported;		/* the kernel logged "task COMM:PID blocked for more than" for it */
 };
 
 struct rpt_thread {
@@ -211,6 +216,13 @@ struct rpt_cpu {
 	int cpu;
 	uint64_t task;			/* 0 unknown */
 	long thread;			/* index into report.threads, -1 none */
+	/* Lockup analyzer (kernel/an_klockup.c); lockup false: nothing below is set. */
+	bool lockup;
+	bool spinning;			/* its task is in a spinlock slow path */
+	uint64_t spinlock;		/* the lock it spins on, 0 unknown */
+	char *spinlock_name;		/* "dl_spin [deadlock]", NULL if none */
+	double stuck_s;			/* stuck for at least this long, NAN unknown */
+	bool soft_reported, hard_reported;	/* the watchdog's log reports for this CPU */
 };
 
 /* What is known of the guest kernel (kernel images). */

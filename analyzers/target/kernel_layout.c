@@ -78,6 +78,7 @@ struct ck_error *kernel_layout_init(struct kernel_layout *l, struct ktypes *t)
 	    (err = first_of(t, ts, ALTS("thread_info.cpu", "cpu"), &l->task_cpu)) ||
 	    (err = first_of(t, ts, ALTS("on_cpu"), &l->task_on_cpu)) ||
 	    (err = first_of(t, ts, ALTS("last_switch_time"), &l->task_last_switch_time)) ||
+	    (err = first_of(t, ts, ALTS("last_switch_count"), &l->task_last_switch_count)) ||
 	    (err = first_of(t, ts, ALTS("nvcsw"), &l->task_nvcsw)) ||
 	    (err = first_of(t, ts, ALTS("nivcsw"), &l->task_nivcsw)) ||
 	    (err = first_of(t, ts, ALTS("sched_info.last_arrival"), &l->task_last_arrival)) ||

@@ -25,7 +25,8 @@ struct kernel_layout {
 	uint64_t task_cpu;		/* thread_info.cpu (5.16+) or cpu */
 	uint64_t task_on_cpu;
 	uint64_t task_signal, task_thread_node;
-	uint64_t task_last_switch_time, task_nvcsw, task_nivcsw;	/* KL_ABSENT without hung-task support */
+	uint64_t task_last_switch_time, task_last_switch_count;	/* KL_ABSENT without hung-task support */
+	uint64_t task_nvcsw, task_nivcsw;
 	uint64_t task_last_arrival;	/* sched_info.last_arrival, KL_ABSENT without SCHED_INFO */
 	/* struct signal_struct */
 	uint64_t signal_thread_head;

@@ -29,10 +29,11 @@ char ktask_state_letter(uint32_t state)
 	return idx < (int)sizeof(letters) - 1 ? letters[idx] : '?';
 }
 
-static uint64_t get(const uint8_t *b, uint64_t off, int size)
+/* A member of the task_struct in b (n bytes); 0 if absent or outside it (the types come from guest memory too). */
+static uint64_t get(const uint8_t *b, uint64_t n, uint64_t off, int size)
 {
 	uint64_t v = 0;
-	if (off == KL_ABSENT)
+	if (off == KL_ABSENT || off > n || n - off < (uint64_t)size)
 		return 0;
 	for (int i = size - 1; i >= 0; i--)
 		v = v << 8 | b[off + (uint64_t)i];
@@ -124,21 +125,27 @@ static struct ck_error *add_task(struct walk *w, uint64_t addr, bool idle, bool 
 	memset(t, 0, sizeof(*t));
 	const uint8_t *b = w->buf;
 	t->addr = addr;
-	t->pid = (int32_t)get(b, l->task_pid, 4);
-	t->tgid = (int32_t)get(b, l->task_tgid, 4);
+	t->pid = (int32_t)get(b, l->task_size, l->task_pid, 4);
+	t->tgid = (int32_t)get(b, l->task_size, l->task_tgid, 4);
 	size_t cl = l->task_comm_len < sizeof(t->comm) ? (size_t)l->task_comm_len : sizeof(t->comm) - 1;
+	if (l->task_comm > l->task_size || l->task_size - l->task_comm < cl)
+		cl = 0;
 	memcpy(t->comm, b + l->task_comm, cl);
 	t->comm[cl] = 0;
-	t->state = (uint32_t)get(b, l->task_state, 4) | (uint32_t)get(b, l->task_exit_state, 4);
+	t->raw_state = (uint32_t)get(b, l->task_size, l->task_state, 4);
+	t->state = t->raw_state | (uint32_t)get(b, l->task_size, l->task_exit_state, 4);
 	t->state_letter = ktask_state_letter(t->state);
-	t->flags = (uint32_t)get(b, l->task_flags, 4);
-	t->cpu = (int)(uint32_t)get(b, l->task_cpu, 4);
-	t->stack = get(b, l->task_stack, 8);
-	t->thread_sp = get(b, l->task_thread_sp, 8);
-	t->last_arrival_ns = get(b, l->task_last_arrival, 8);
-	t->last_switch_time = get(b, l->task_last_switch_time, 8);
-	t->nvcsw = get(b, l->task_nvcsw, 8);
-	t->nivcsw = get(b, l->task_nivcsw, 8);
+	t->flags = (uint32_t)get(b, l->task_size, l->task_flags, 4);
+	t->cpu = (int)(uint32_t)get(b, l->task_size, l->task_cpu, 4);
+	t->stack = get(b, l->task_size, l->task_stack, 8);
+	t->thread_sp = get(b, l->task_size, l->task_thread_sp, 8);
+	t->last_arrival_ns = get(b, l->task_size, l->task_last_arrival, 8);
+	t->last_switch_time = get(b, l->task_size, l->task_last_switch_time, 8);
+	t->last_switch_count = get(b, l->task_size, l->task_last_switch_count, 8);
+	t->has_hung_fields = l->task_last_switch_time != KL_ABSENT && l->task_last_switch_count != KL_ABSENT &&
+			     l->task_nvcsw != KL_ABSENT && l->task_nivcsw != KL_ABSENT;
+	t->nvcsw = get(b, l->task_size, l->task_nvcsw, 8);
+	t->nivcsw = get(b, l->task_size, l->task_nivcsw, 8);
 	t->idle = idle;
 	t->since_ran_ns = -1;
 	tl->n++;

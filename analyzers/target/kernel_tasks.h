@@ -27,6 +27,7 @@ struct ktask {
 	int64_t pid, tgid;
 	char comm[KTASK_COMM_MAX];
 	uint32_t state;			/* __state | exit_state, as task_state_index() sees it */
+	uint32_t raw_state;		/* __state alone, as the hung-task detector reads it */
 	char state_letter;		/* as ps prints it: R S D T t X Z P I */
 	uint32_t flags;			/* PF_* */
 	int cpu;			/* the CPU it last ran on (or runs on) */
@@ -35,7 +36,10 @@ struct ktask {
 	uint64_t stack;			/* task->stack: base of the kernel stack */
 	uint64_t thread_sp;		/* task->thread.sp: the saved switch frame */
 	uint64_t last_arrival_ns;	/* sched_info.last_arrival (rq clock), 0 unknown */
-	uint64_t last_switch_time;	/* jiffies, for the hung-task rule; 0 unknown */
+	/* The hung-task detector's own record (kernel/hung_task.c): the switch
+	 * count it last saw and the jiffies when it saw it change; 0 unknown. */
+	uint64_t last_switch_time, last_switch_count;
+	bool has_hung_fields;		/* the kernel has last_switch_count/time and nvcsw/nivcsw */
 	uint64_t nvcsw, nivcsw;
 	int64_t since_ran_ns;		/* rq clock of its CPU - last_arrival; -1 unknown; 0 running */
 };

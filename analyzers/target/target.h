@@ -50,7 +50,10 @@ struct target_task {
 	bool idle;			/* a CPU's idle task */
 	bool kthread;			/* PF_KTHREAD */
 	int64_t since_ran_ns;		/* -1 unknown, 0 running */
+	uint32_t kstate;		/* task->__state as the kernel stores it (TASK_* bits) */
+	bool has_hung_fields;		/* the four below exist in this kernel */
 	uint64_t last_switch_time;	/* jiffies, 0 unknown */
+	uint64_t last_switch_count;	/* nvcsw + nivcsw when the hung-task detector last saw it move */
 	uint64_t nvcsw, nivcsw;
 	/* Set by the unwinder when the stack ends at a user-mode entry (syscall, fault). */
 	bool has_user_regs;

@@ -325,7 +325,10 @@ struct ck_error *target_kernel_create(struct machine *m, const struct linux_kern
 		tt->idle = s->idle;
 		tt->kthread = (s->flags & PF_KTHREAD) != 0;
 		tt->since_ran_ns = s->since_ran_ns;
+		tt->kstate = s->raw_state;
+		tt->has_hung_fields = s->has_hung_fields;
 		tt->last_switch_time = s->last_switch_time;
+		tt->last_switch_count = s->last_switch_count;
 		tt->nvcsw = s->nvcsw;
 		tt->nivcsw = s->nivcsw;
 		struct target_thread *th = &kt->threads[i];

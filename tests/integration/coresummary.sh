@@ -126,6 +126,10 @@ rd=$(sed -n 's/.*deadlock: dl_writer pid=\([0-9]*\) .* dl_reader pid=\([0-9]*\) 
 grep -q "^deadlock: 2 tasks in a cycle: pid $ab \"dl_ab\" waits for mutex 0x$lb <lock_b \[deadlock\]> held by pid $ba \"dl_ba\".*; pid $ba \"dl_ba\" waits for mutex 0x$la <lock_a \[deadlock\]> held by pid $ab " "$T/demo.txt" &&
 	grep -q "^blocked: 1 task waits behind pid $wr \"dl_writer\", which is sleeping (S) .*: pid $rd\$" "$T/demo.txt" &&
 	ok "demo text verdict" || fail "demo text verdict" "$(grep -A3 '== verdict' "$T/demo.txt")"
+# the hung verdict names the pids the guest kernel reported on its serial console
+pids=$(sed -n 's/.*INFO: task [^:]*:\([0-9]*\) blocked for more than.*/\1/p' "$ROOT/testdata/demo/serial.log" | sort -un | paste -sd, | sed 's/,/, /g')
+grep -q "^hung: 3 tasks hung (.*): pids $pids; the kernel reported all 3 of them" "$T/demo.txt" && ok "demo hung verdict" ||
+	fail "demo hung verdict" "want pids $pids: $(grep -A4 '== verdict' "$T/demo.txt")"
 
 # verdict lines a human reads
 grep -q '^deadlock: 2 threads in a cycle' "$T/abba.txt" && ok "abba text verdict" || fail "abba text verdict" "$(grep -A2 verdict "$T/abba.txt")"

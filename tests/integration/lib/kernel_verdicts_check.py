@@ -9,7 +9,8 @@ A verdict module defines check(v) and uses the Verdict object it gets:
   v.task(key)                  the threads[] entry whose task address is info[key]
   v.by_pid[pid]                the threads[] entry of a pid
   v.funcs(thread)              its frames' function names, .constprop etc. dropped
-usage: kernel_verdicts_check.py LABEL INFO REPORT.json"""
+usage: kernel_verdicts_check.py LABEL INFO REPORT.json
+VERDICTS=hung,lockup in the environment runs only those modules (verdict_NAME.py)."""
 import glob
 import importlib.util
 import json
@@ -55,7 +56,10 @@ class Verdict:
 def main():
     v = Verdict(*sys.argv[1:4])
     here = os.path.dirname(os.path.abspath(__file__))
+    only = [m for m in os.environ.get("VERDICTS", "").split(",") if m]
     for path in sorted(glob.glob(os.path.join(here, "verdict_*.py"))):
+        if only and os.path.basename(path)[len("verdict_"):-3] not in only:
+            continue
         spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)

@@ -48,5 +48,6 @@ extern const struct analyzer analyzer_crash;
 extern const struct analyzer analyzer_signature;
 extern const struct analyzer analyzer_kernel;	/* kernel/an_kernel.c */
 extern const struct analyzer analyzer_klog;	/* kernel/an_klog.c */
+extern const struct analyzer analyzer_kpanic;	/* kernel/an_kpanic.c */
 
 #endif

@@ -12,6 +12,7 @@ const struct analyzer *const analyzers[] = {
 	&analyzer_klog,
 	&analyzer_locks,
 	&analyzer_crash,
+	&analyzer_kpanic,
 	&analyzer_signature,
 	NULL,
 };

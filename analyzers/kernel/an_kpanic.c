@@ -99,8 +99,12 @@ static struct ck_error *find_exception(struct target *t, const struct analyzer_o
 	bool incomplete;
 	size_t max = opt && opt->max_frames ? opt->max_frames : 256;
 	struct ck_error *err = t->ops->unwind(t, ti, max, &f, &n, &incomplete);
+	if (err && err->kind != CK_ERR_SYSTEM) {
+		ck_error_destroy(err);	/* the backtrace analyzer already reported this task's unwind */
+		return NULL;
+	}
 	if (err)
-		return err->kind == CK_ERR_SYSTEM ? err : (ck_error_destroy(err), NULL);
+		return err;
 	/* the backtrace analyzer made one report frame per target frame: check it still matches */
 	for (size_t k = 1; k < n && k < th->nframes; k++) {
 		const char *callee = th->frames[k - 1].function;

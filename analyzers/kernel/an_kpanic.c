@@ -119,7 +119,7 @@ static struct ck_error *find_exception(struct target *t, const struct analyzer_o
 	return NULL;
 }
 
-/* The exception frame's registers into c->regs (cr2 added by the caller). */
+/* The exception frame's registers into c->regs (room left for cr2), all or none. */
 static struct ck_error *read_pt_regs(struct target *t, uint64_t addr, struct rpt_crash *c)
 {
 	struct ktypes *ty = target_kernel_types(t);
@@ -134,9 +134,7 @@ static struct ck_error *read_pt_regs(struct target *t, uint64_t addr, struct rpt
 	uint8_t buf[PT_REGS_MAX];
 	if ((err = t->ops->read(t, addr, buf, (size_t)size)))
 		return err;
-	c->regs = calloc(NMEMBERS + 1, sizeof(*c->regs));
-	if (!c->regs)
-		return &ck_enomem;
+	struct rpt_reg regs[NMEMBERS];
 	for (size_t i = 0; i < NMEMBERS; i++) {
 		uint64_t off, msize;
 		if ((err = ktypes_offsetof(ty, "pt_regs", pt_regs_members[i].member, &off)) ||
@@ -149,8 +147,12 @@ static struct ck_error *read_pt_regs(struct target *t, uint64_t addr, struct rpt
 		uint64_t v = 0;
 		for (size_t b = 0; b < msize; b++)	/* little-endian, any member width (cs is u16 since 6.9) */
 			v |= (uint64_t)buf[off + b] << (8 * b);
-		c->regs[c->nregs++] = (struct rpt_reg){ pt_regs_members[i].name, v };
+		regs[i] = (struct rpt_reg){ pt_regs_members[i].name, v };
 	}
+	if (!(c->regs = calloc(NMEMBERS + 1, sizeof(*c->regs))))
+		return &ck_enomem;
+	memcpy(c->regs, regs, sizeof(regs));
+	c->nregs = NMEMBERS;
 	return NULL;
 }
 

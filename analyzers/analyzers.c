@@ -15,6 +15,7 @@ const struct analyzer *const analyzers[] = {
 	&analyzer_locks,
 	&analyzer_klocks,
 	&analyzer_crash,
+	&analyzer_kpanic,
 	&analyzer_signature,
 	NULL,
 };

@@ -281,7 +281,17 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 
 	if (r->crash.present) {
 		const struct rpt_crash *c = &r->crash;
-		fprintf(out, "\n== crash: thread %lld ==\n", (long long)r->threads[c->thread].tid);
+		const struct rpt_thread *ct = &r->threads[c->thread];
+		if (r->kernel.present) {
+			/* a kernel image: the task that oopsed, on the CPU that panicked */
+			fprintf(out, "\n== %s: pid %lld \"%s\"", r->kernel.panicked ? "panic" : "oops", (long long)ct->tid,
+				ct->name ? ct->name : "?");
+			if (ct->task.present && ct->task.cpu >= 0)
+				fprintf(out, " on CPU %d", ct->task.cpu);
+			fprintf(out, " ==\n");
+		} else {
+			fprintf(out, "\n== crash: thread %lld ==\n", (long long)ct->tid);
+		}
 		fprintf(out, "reason:   %s\n", c->reason ? c->reason : "?");
 		if (c->assertion)
 			fprintf(out, "message:  %s\n", c->assertion);

@@ -79,6 +79,11 @@ struct target_frame {
 	enum frame_trust trust;
 	uint64_t saved[FRAME_NSAVED];	/* values in this frame, valid where saved_valid bit set */
 	unsigned saved_valid;
+	/* Kernel images: the struct pt_regs this frame's registers were read
+	 * from (an exception or interrupt entry crossed just below it), 0 if
+	 * none; partial: only its iret frame (ip cs flags sp ss) was saved. */
+	uint64_t regs_addr;
+	bool regs_partial;
 };
 
 /* Process facts; NULL from ops->process for kernel images. Strings may be NULL. */

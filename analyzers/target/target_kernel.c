@@ -127,6 +127,10 @@ static struct ck_error *kt_unwind(struct target *t, size_t i, size_t max, struct
 		f[k].pc = st.ip;
 		f[k].activation = r.kind == ORC_STEP_REGS || st.signal;
 		f[k].trust = r.kind == ORC_STEP_FP ? TRUST_FRAME_POINTER : TRUST_ORC;
+		if (r.kind == ORC_STEP_REGS) {
+			f[k].regs_addr = r.addr;
+			f[k].regs_partial = r.partial;
+		}
 		k++;
 	}
 	*frames = f;

@@ -4,7 +4,8 @@ info file with every lib/verdict_*.py module.  Prints ok/FAIL lines; exits 1
 if any check failed.
 
 A verdict module defines check(v) and uses the Verdict object it gets:
-  v.label, v.info (dict of the info file), v.report (the JSON), v.shape
+  v.label, v.info (dict of the info file), v.report (the JSON), v.shape,
+  v.guest_dir (the guest's cache directory: serial.log, deadlock.ko, ...)
   v.ok(name, cond, why="")     one ok/FAIL line
   v.task(key)                  the threads[] entry whose task address is info[key]
   v.by_pid[pid]                the threads[] entry of a pid
@@ -22,6 +23,7 @@ import sys
 class Verdict:
     def __init__(self, label, info_path, report_path):
         self.label = label
+        self.guest_dir = os.path.dirname(os.path.abspath(info_path))
         self.info = {}
         for line in open(info_path):
             k, _, val = line.rstrip("\n").partition("=")

@@ -276,8 +276,17 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 		fprintf(out, "no verdict: no analysable Linux kernel in this image (see the warning below)\n");
 	else if (!r->nfindings)
 		fprintf(out, "no crash, no deadlock, no blocked lock waits found\n");
-	for (size_t i = 0; i < r->nfindings; i++)
-		fprintf(out, "%s: %s\n", r->findings[i].kind, r->findings[i].summary);
+	/* the worst first: what killed it, then what stopped it, then what follows from that */
+	static const char *const rank[] = { "panic", "crash", "deadlock", "lockup", "blocked", "hung" };
+	for (size_t k = 0; k <= sizeof(rank) / sizeof(rank[0]); k++)
+		for (size_t i = 0; i < r->nfindings; i++) {
+			const char *kind = r->findings[i].kind;
+			bool ranked = false;
+			for (size_t j = 0; j < sizeof(rank) / sizeof(rank[0]); j++)
+				ranked |= strcmp(kind, rank[j]) == 0;
+			if (k < sizeof(rank) / sizeof(rank[0]) ? strcmp(kind, rank[k]) == 0 : !ranked)
+				fprintf(out, "%s: %s\n", kind, r->findings[i].summary);
+		}
 
 	if (r->crash.present) {
 		const struct rpt_crash *c = &r->crash;

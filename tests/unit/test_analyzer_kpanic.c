@@ -108,8 +108,8 @@ static void setup(struct fake *f, struct report *r, const uint64_t regs_addr, co
 	r->kernel.panic_cpu = -1;
 	r->kernel.cpus = calloc(2, sizeof(*r->kernel.cpus));
 	r->kernel.ncpus = 2;
-	r->kernel.cpus[0] = (struct rpt_cpu){ 0, f->task[1].addr, 1 };
-	r->kernel.cpus[1] = (struct rpt_cpu){ 1, f->task[0].addr, 0 };
+	r->kernel.cpus[0] = (struct rpt_cpu){ .cpu = 0, .task = f->task[1].addr, .thread = 1 };
+	r->kernel.cpus[1] = (struct rpt_cpu){ .cpu = 1, .task = f->task[0].addr, .thread = 0 };
 }
 
 static void panicked(struct report *r, const char *msg)

@@ -10,6 +10,11 @@
 #   u31.kdump   makedumpfile -d 31     (pages not compressed)
 #   full.kdump  makedumpfile -d 0      (every page, not compressed)
 #   f.flat      makedumpfile -c -d 31 -F  (flattened stream of z.kdump)
+#   z7.kdump    makedumpfile -c -d 7   (zlib; zero and page-cache pages left out,
+#               user and free pages kept: Debian's makedumpfile 1.7.2 takes
+#               some of 6.12's slab pages - task_structs among them - for user
+#               or free pages and drops them at -d 8/16, so 6.12 guests are
+#               checked on this one)
 #   status      "FILE 0xSTATUS" per dump: the header's compression bits as written
 # Rebuilt when this script, the guest or makedumpfile's version changes (.stamp).
 # vmss2core comes from $COREKIT_BIN (default build/bin).  Progress goes to stderr.
@@ -42,6 +47,7 @@ mdf -p -d 31 "$WORK/X.core" "$WORK/p.kdump"
 mdf -z -d 31 "$WORK/X.core" "$WORK/zs.kdump"
 mdf -d 31 "$WORK/X.core" "$WORK/u31.kdump"
 mdf -d 0 "$WORK/X.core" "$WORK/full.kdump"
+mdf -c -d 7 "$WORK/X.core" "$WORK/z7.kdump"
 makedumpfile -c -d 31 -F "$WORK/X.core" >"$WORK/f.flat" 2>"$WORK/mdf.log" || { cat "$WORK/mdf.log" >&2; exit 1; }
 rm -f "$WORK/mdf.log"
 for f in "$WORK"/*.kdump; do

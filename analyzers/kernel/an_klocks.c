@@ -22,6 +22,8 @@
  *   rt_mutex  owner & ~0x1 (RT_MUTEX_HAS_WAITERS); its waiters are an rbtree,
  *           so the waiter comes from task->pi_blocked_on (rt_waiter())
  *   others  no owner exists: nobody holds a semaphore or a completion
+ * vCPUs the lockup analyzer found spinning on a known spinlock get a
+ * "spinlock" wait without an owner (qspinlock records none).
  * The graph (cycles, chains) is waitgraph.c's, shared with pthread locks.
  */
 #include "analyzer.h"
@@ -564,7 +566,9 @@ static char *state_line(const struct report *r, const struct waitgraph *g, const
 	int n;
 	object_label(w, ob, sizeof(ob));
 	const char *hold = w->owner >= 0 ? who(r, (size_t)w->owner, hb, sizeof(hb)) : NULL;
-	if (w->in_cycle && w->owner_hint)
+	if (w->kind == LOCK_SPINLOCK)
+		n = asprintf(&s, "spinning on CPU %d on %s; a qspinlock records no owner", r->threads[w->thread].task.cpu, ob);
+	else if (w->in_cycle && w->owner_hint)
 		n = asprintf(&s, "DEADLOCKED: waits for %s held by readers; the last reader to take it was %s", ob, hold);
 	else if (w->in_cycle)
 		n = asprintf(&s, "DEADLOCKED: waits for %s held by %s", ob, hold);
@@ -710,6 +714,36 @@ static struct ck_error *verdicts(struct report *r)
 	return err;
 }
 
+/* A vCPU the lockup analyzer found spinning on a known lock waits for it too;
+ * a qspinlock records no owner, so the wait has no edge. */
+static struct ck_error *spin_waits(struct report *r)
+{
+	for (size_t c = 0; c < r->kernel.ncpus; c++) {
+		const struct rpt_cpu *rc = &r->kernel.cpus[c];
+		if (!rc->lockup || !rc->spinning || !rc->spinlock || rc->thread < 0 || (size_t)rc->thread >= r->nthreads)
+			continue;
+		const struct rpt_thread *th = &r->threads[rc->thread];
+		struct rpt_wait *w = report_add_wait(r);
+		if (!w)
+			return &ck_enomem;
+		w->thread = (size_t)rc->thread;
+		w->kind = LOCK_SPINLOCK;
+		w->object = rc->spinlock;
+		w->owner = -1;
+		w->owner_tid = -1;
+		if (rc->spinlock_name && !(w->object_name = strdup(rc->spinlock_name)))
+			return &ck_enomem;
+		/* where: the first frame that is not spin-lock machinery */
+		size_t at = 0;
+		while (at + 1 < th->nframes && th->frames[at].function &&
+		       (strstr(th->frames[at].function, "spin_lock") || strstr(th->frames[at].function, "_lock_slowpath")))
+			at++;
+		if (!(w->frame = where_waits(th, at ? at - 1 : 0)))
+			return &ck_enomem;
+	}
+	return NULL;
+}
+
 static struct ck_error *klocks_run(struct target *t, const struct analyzer_options *opt, struct report *r)
 {
 	(void)opt;
@@ -744,6 +778,8 @@ static struct ck_error *klocks_run(struct target *t, const struct analyzer_optio
 			continue;
 		err = add_wait(&k, (size_t)ti, kt);
 	}
+	if (!err)
+		err = spin_waits(r);
 	if (!err)
 		err = verdicts(r);
 out:

@@ -19,7 +19,7 @@ def check(v):
         ok = (w is not None and w["kind"] == kind and int(w["object"], 16) == obj
               and w["owner_tid"] == owner and w["in_cycle"] == in_cycle and w["futex"] is None
               and (mode is None or w["mode"] == mode) and w["owner_is_hint"] == owner_hint
-              and w["waiter"] is not None)
+              and (w["waiter"] is not None) == (kind != "spinlock"))
         v.ok("wait " + name, ok, "pid %d: %s" % (p, w))
 
     def cycle(name, members):   # members: {pid: object}
@@ -71,7 +71,11 @@ def check(v):
         wait("user read()", ur, "mutex", h("user_mutex"), uh)
         wait("user holder", uh, "completion", h("user_never"))
         finding("user read() behind D kthread", "blocked", [uh, ur], first=uh)
-        expect |= {pid("sem_waiter_pid"), pid("comp_waiter_pid"), c1, c2, c3, ur, uh, *sw}
+        spw = pid("spin_waiter_pid")      # spinning on CPU 2: a spinlock wait without an owner
+        wait("spinlock", spw, "spinlock", h("spin_lock"))
+        v.ok("spinlock has no owner", waits.get(spw, {}).get("owner_tid", 0) is None
+             and waits.get(spw, {}).get("waiter") is None, str(waits.get(spw)))
+        expect |= {pid("sem_waiter_pid"), pid("comp_waiter_pid"), c1, c2, c3, ur, uh, spw, *sw}
         v.ok("shortd has no lock wait", pid("shortd_pid") not in waits, str(waits.get(pid("shortd_pid"))))
     v.ok("exactly the expected waiters", set(waits) == expect,
          "extra %s missing %s" % (sorted(set(waits) - expect), sorted(expect - set(waits))))

@@ -10,10 +10,12 @@
 #   hang   -M pc,  3 vCPUs, 256 MiB, writer_blocks=0, plus the module's hang
 #          scenarios (semaphore, completion, 3-task mutex/rwsem cycle, waiters
 #          behind a sleeping holder, a user read() blocked in the module, a
-#          short-D task, a spinlock pair spinning on CPUs 1 and 2 until the
+#          short-D task, an rt_mutex waiter behind a holder in S, a spinlock pair spinning on CPUs 1 and 2 until the
 #          soft-lockup watchdog reports them)
 #   panic  -M pc,  2 vCPUs, 256 MiB, writer_blocks=0, then an Oops in dl_oops
 #          with oops=panic (panic_on_oops) panic=0; stopped after "end Kernel panic"
+#   healthy -M pc, 2 vCPUs, 256 MiB, no deadlock.ko: an idle guest with nothing
+#          wrong (the negative case of the hang verdicts)
 #
 # CK_KERNEL=6.12 uses Debian bookworm-backports' 6.12 kernel fetched by
 # testdata/kernel612.sh into the cache instead of the installed 6.1.
@@ -53,7 +55,9 @@ hang) MACHINE=pc VCPUS=3 MEM_MB=256 WB=0 SPIN=0 KARGS=rcupdate.rcu_cpu_stall_tim
 # panic: panic=0 makes the panicking CPU wait for ever, so we can dump it
 panic) MACHINE=pc VCPUS=2 MEM_MB=256 WB=0 SPIN=0 KARGS= SCEN=panic PANIC="panic=0 oops=panic" \
 	READY='end Kernel panic - not syncing' ;;
-*) echo "usage: $0 small|big|demo|hang|panic" >&2; exit 1 ;;
+# healthy: no deadlock.ko, nothing wrong: the negative case of every verdict
+healthy) MACHINE=pc VCPUS=2 MEM_MB=256 WB=0 SPIN=0 KARGS= SCEN=healthy ;;
+*) echo "usage: $0 small|big|demo|hang|panic|healthy" >&2; exit 1 ;;
 esac
 CMDLINE="console=ttyS0 $PANIC ck.wb=$WB ck.spin=$SPIN${SCEN:+ ck.scen=$SCEN}${KARGS:+ $KARGS}"
 log() { echo "guest.sh[$SHAPE]: $*" >&2; }

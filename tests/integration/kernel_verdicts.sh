@@ -52,6 +52,17 @@ for kern in 6.1 6.12; do
 		fi
 	done
 done
+# the healthy guest (no module): no waits, no findings, in every form
+if g=$("$ROOT/testdata/guest.sh" healthy); then
+	if kd=$(COREKIT_BIN=$BIN "$ROOT/testdata/kdump.sh" healthy 2>"$T/err"); then
+		run_forms 6.1-healthy "$g" "$kd" "" --no-debuginfo
+	else
+		fail kdump-6.1-healthy "testdata/kdump.sh: $(tail -1 "$T/err")"
+	fi
+else
+	fail guest-6.1-healthy "guest.sh failed"
+fi
+
 # writer_blocks=1 (the big guest, 3 GiB: ELF only): reader -> writer -> the ABBA cycle
 if g=$("$ROOT/testdata/guest.sh" big); then
 	for mode in "" --no-debuginfo; do

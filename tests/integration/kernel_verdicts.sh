@@ -63,6 +63,24 @@ else
 	fail guest-6.1-healthy "guest.sh failed"
 fi
 
+# 5-level paging (-cpu qemu64,+la57): the same ABBA verdicts through 5-level
+# page tables; the guest really ran with CR4.LA57 (bit 12) on every vCPU
+if g=$("$ROOT/testdata/guest.sh" la57); then
+	if grep -o 'CR4=[0-9a-f]*' "$g/regs.txt" | awk -F= '{ if (and(strtonum("0x" $2), 4096) == 0) bad = 1 } END { exit bad || NR == 0 }'; then
+		ok "la57 guest runs with CR4.LA57"
+	else
+		fail "la57 guest runs with CR4.LA57" "$(grep -o 'CR4=[0-9a-f]*' "$g/regs.txt" | xargs)"
+	fi
+	if kd=$(COREKIT_BIN=$BIN "$ROOT/testdata/kdump.sh" la57 2>"$T/err"); then
+		run_forms 6.1-la57 "$g" "$kd" "" --no-debuginfo
+	else
+		fail kdump-6.1-la57 "testdata/kdump.sh: $(tail -1 "$T/err")"
+		run_forms 6.1-la57 "$g" "$T/none" "" --no-debuginfo
+	fi
+else
+	fail guest-6.1-la57 "guest.sh failed"
+fi
+
 # writer_blocks=1 (the big guest, 3 GiB: ELF only): reader -> writer -> the ABBA cycle
 if g=$("$ROOT/testdata/guest.sh" big); then
 	for mode in "" --no-debuginfo; do

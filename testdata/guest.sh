@@ -10,10 +10,15 @@
 #   hang   -M pc,  3 vCPUs, 256 MiB, writer_blocks=0, plus the module's hang
 #          scenarios (semaphore, completion, 3-task mutex/rwsem cycle, waiters
 #          behind a sleeping holder, a user read() blocked in the module, a
-#          short-D task, a spinlock pair spinning on CPUs 1 and 2 until the
-#          soft-lockup watchdog reports them)
+#          short-D task, an rt_mutex waiter behind a holder in S, a spinlock
+#          pair spinning on CPUs 1 and 2 until the soft-lockup watchdog reports
+#          them)
 #   panic  -M pc,  2 vCPUs, 256 MiB, writer_blocks=0, then an Oops in dl_oops
 #          with oops=panic (panic_on_oops) panic=0; stopped after "end Kernel panic"
+#   healthy -M pc, 2 vCPUs, 256 MiB, no deadlock.ko: an idle guest with nothing
+#          wrong (the negative case of the hang verdicts)
+#   la57   -M pc,  2 vCPUs, 256 MiB, writer_blocks=0, -cpu qemu64,+la57: the kernel
+#          runs with 5-level page tables
 #
 # CK_KERNEL=6.12 uses Debian bookworm-backports' 6.12 kernel fetched by
 # testdata/kernel612.sh into the cache instead of the installed 6.1.
@@ -41,7 +46,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 G=$HERE/guest
 SHAPE=${1:-}
 # SCEN: ck.scen for /init (empty: the plain ABBA set); PANIC: the panic= args
-SCEN= PANIC=panic=-1 READY='^GUEST-READY'
+SCEN= PANIC=panic=-1 READY='^GUEST-READY' CPU=qemu64
 case $SHAPE in
 small) MACHINE=pc VCPUS=2 MEM_MB=256 WB=0 SPIN=0 KARGS= ;;
 big) MACHINE=q35 VCPUS=4 MEM_MB=3072 WB=1 SPIN=1 KARGS= ;;
@@ -53,7 +58,11 @@ hang) MACHINE=pc VCPUS=3 MEM_MB=256 WB=0 SPIN=0 KARGS=rcupdate.rcu_cpu_stall_tim
 # panic: panic=0 makes the panicking CPU wait for ever, so we can dump it
 panic) MACHINE=pc VCPUS=2 MEM_MB=256 WB=0 SPIN=0 KARGS= SCEN=panic PANIC="panic=0 oops=panic" \
 	READY='end Kernel panic - not syncing' ;;
-*) echo "usage: $0 small|big|demo|hang|panic" >&2; exit 1 ;;
+# healthy: no deadlock.ko, nothing wrong: the negative case of every verdict
+healthy) MACHINE=pc VCPUS=2 MEM_MB=256 WB=0 SPIN=0 KARGS= SCEN=healthy ;;
+# la57: the plain ABBA set on a CPU with 5-level paging (CR4.LA57; Debian's kernel enables it)
+la57) MACHINE=pc VCPUS=2 MEM_MB=256 WB=0 SPIN=0 KARGS= CPU=qemu64,+la57 ;;
+*) echo "usage: $0 small|big|demo|hang|panic|healthy|la57" >&2; exit 1 ;;
 esac
 CMDLINE="console=ttyS0 $PANIC ck.wb=$WB ck.spin=$SPIN${SCEN:+ ck.scen=$SCEN}${KARGS:+ $KARGS}"
 log() { echo "guest.sh[$SHAPE]: $*" >&2; }
@@ -96,7 +105,7 @@ fi
 GUESTS=$CACHE/guests
 mkdir -p "$GUESTS"
 HASH=$( {
-	echo "shape=$SHAPE machine=$MACHINE vcpus=$VCPUS mem=$MEM_MB wb=$WB spin=$SPIN kargs=$KARGS kver=$KVER cmdline=$CMDLINE"
+	echo "shape=$SHAPE machine=$MACHINE cpu=$CPU vcpus=$VCPUS mem=$MEM_MB wb=$WB spin=$SPIN kargs=$KARGS kver=$KVER cmdline=$CMDLINE"
 	cd "$HERE" && find guest.sh guest -type f | LC_ALL=C sort | xargs sha256sum
 } | sha256sum | cut -c1-12)
 NAME=$KVER-$SHAPE-$HASH
@@ -157,7 +166,7 @@ flock 8
 mon() { python3 "$G/guesttool.py" hmp "$SOCK" "$1"; }
 log "booting: -M $MACHINE -smp $VCPUS -m ${MEM_MB}M (TCG)"
 t_boot=$(date +%s)
-qemu-system-x86_64 -accel tcg -M "$MACHINE" -m "${MEM_MB}M" -smp "$VCPUS" \
+qemu-system-x86_64 -accel tcg -M "$MACHINE" -cpu "$CPU" -m "${MEM_MB}M" -smp "$VCPUS" \
 	-nographic -no-reboot -nic none -device vmcoreinfo \
 	-kernel "$KERNEL" -initrd "$WORK/initramfs.cpio.gz" -append "$CMDLINE" \
 	-qmp unix:"$SOCK",server=on,wait=off </dev/null >"$WORK/serial.log" 2>&1 8>&- 9>&- &
@@ -223,6 +232,7 @@ rm -f "$WORK/initramfs.cpio.gz" "$WORK/dump.out" "$WORK/kmod.log"
 	echo "vcpus=$VCPUS"
 	echo "mem_mb=$MEM_MB"
 	echo "machine=$MACHINE"
+	echo "cpu=$CPU"
 	echo "writer_blocks=$WB"
 	echo "user_spin=$SPIN"
 	echo "kernel_args=$CMDLINE"

@@ -57,6 +57,38 @@ for kern in 6.1 6.12; do
 		fi
 	done
 done
+# the healthy guest (no module): no waits, no findings, in every form
+if g=$("$ROOT/testdata/guest.sh" healthy); then
+	if kd=$(COREKIT_BIN=$BIN "$ROOT/testdata/kdump.sh" healthy 2>"$T/err"); then
+		run_forms 6.1-healthy "$g" "$kd" "" --no-debuginfo
+	else
+		fail kdump-6.1-healthy "testdata/kdump.sh: $(tail -1 "$T/err")"
+	fi
+else
+	fail guest-6.1-healthy "guest.sh failed"
+fi
+
+# 5-level paging (-cpu qemu64,+la57): the same ABBA verdicts through 5-level
+# page tables; the guest really ran with CR4.LA57 (bit 12) on every vCPU
+if g=$("$ROOT/testdata/guest.sh" la57); then
+	cr4=$(grep -o 'CR4=[0-9a-f]*' "$g/regs.txt" | cut -d= -f2)
+	la=0 n=0
+	for c in $cr4; do n=$((n + 1)); [ $((0x$c & 0x1000)) -ne 0 ] && la=$((la + 1)); done
+	if [ "$n" -gt 0 ] && [ "$la" -eq "$n" ]; then
+		ok "la57 guest runs with CR4.LA57"
+	else
+		fail "la57 guest runs with CR4.LA57" "$(grep -o 'CR4=[0-9a-f]*' "$g/regs.txt" | xargs)"
+	fi
+	if kd=$(COREKIT_BIN=$BIN "$ROOT/testdata/kdump.sh" la57 2>"$T/err"); then
+		run_forms 6.1-la57 "$g" "$kd" "" --no-debuginfo
+	else
+		fail kdump-6.1-la57 "testdata/kdump.sh: $(tail -1 "$T/err")"
+		run_forms 6.1-la57 "$g" "$T/none" "" --no-debuginfo
+	fi
+else
+	fail guest-6.1-la57 "guest.sh failed"
+fi
+
 # writer_blocks=1 (the big guest, 3 GiB: ELF only): reader -> writer -> the ABBA cycle
 if g=$("$ROOT/testdata/guest.sh" big); then
 	for mode in "" --no-debuginfo; do

@@ -13,6 +13,11 @@
  *   userblock  dl_uhold takes user_mutex, then waits on user_never (D); a user
  *              process reading /proc/dl_block blocks on user_mutex in read(): D.
  *   shortd     dl_shortd: msleep(50) in a loop: D most of the time, never long.
+ *   rt         dl_rt_hold takes rt_lock (an rt_mutex, the PI lock behind
+ *              futex PI) and sleeps in S; dl_rt_wait blocks in rt_mutex_lock: D.
+ *              It also holds its own task_struct's perf_event_mutex (unused
+ *              by a kthread), and dl_tm_wait blocks on it: a lock inside a
+ *              task, named by its member.
  *   spin       dl_spin_hold (CPU 1) takes dl_spin and spins without releasing
  *              it; dl_spin_wait (CPU 2) spins in spin_lock(&dl_spin).  Both
  *              wait (S) until /proc/deadlock_ctl says "spin", because two
@@ -26,13 +31,14 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
+#include <linux/rtmutex.h>
 #include <linux/rwsem.h>
 #include <linux/semaphore.h>
 #include <linux/spinlock.h>
 
 #include "dl.h"
 
-static bool sem, cycle, sleeper, userblock, shortd, spin;
+static bool sem, cycle, sleeper, userblock, shortd, rt, spin;
 module_param(sem, bool, 0444);
 MODULE_PARM_DESC(sem, "a semaphore and a completion waited on for ever");
 module_param(cycle, bool, 0444);
@@ -43,6 +49,8 @@ module_param(userblock, bool, 0444);
 MODULE_PARM_DESC(userblock, "/proc/dl_block: read() blocks on a mutex held by a D kthread");
 module_param(shortd, bool, 0444);
 MODULE_PARM_DESC(shortd, "a kthread in short D sleeps only (not hung)");
+module_param(rt, bool, 0444);
+MODULE_PARM_DESC(rt, "a task blocked on an rt_mutex whose holder sleeps in S");
 module_param(spin, bool, 0444);
 MODULE_PARM_DESC(spin, "spinlock holder and waiter spinning on CPUs 1 and 2 (started by /proc/deadlock_ctl)");
 
@@ -244,6 +252,54 @@ static int start_shortd(void)
 	return 0;
 }
 
+/* ---- rt: an rt_mutex waiter behind a holder in S ---- */
+static DEFINE_RT_MUTEX(rt_lock);
+static DECLARE_COMPLETION(rt_taken);
+
+static int dl_rt_hold(void *unused)
+{
+	rt_mutex_lock(&rt_lock);
+	mutex_lock(&current->perf_event_mutex);
+	complete_all(&rt_taken);
+	while (!kthread_should_stop())
+		msleep_interruptible(3600 * 1000);
+	return 0;
+}
+
+static int dl_rt_wait(void *unused)
+{
+	wait_for_completion(&rt_taken);
+	rt_mutex_lock(&rt_lock);
+	return 0;
+}
+
+static int dl_tm_wait(void *holder)
+{
+	struct task_struct *h = holder;
+
+	mutex_lock(&h->perf_event_mutex);
+	return 0;
+}
+
+static int start_rt(void)
+{
+	struct task_struct *h = dl_start(dl_rt_hold, NULL, "dl_rt_hold", -1), *w, *tm;
+
+	if (!h)
+		return -ENOMEM;
+	get_task_struct(h);	/* dl_tm_wait keeps a pointer into it */
+	wait_for_completion(&rt_taken);
+	w = dl_start(dl_rt_wait, NULL, "dl_rt_wait", -1);
+	tm = dl_start(dl_tm_wait, h, "dl_tm_wait", -1);
+	if (!w || !tm)
+		return -ENOMEM;
+	dl_truth("rt_lock=%px rt_holder_pid=%d rt_holder_task=%px rt_waiter_pid=%d rt_waiter_task=%px",
+		 &rt_lock, task_pid_nr(h), h, task_pid_nr(w), w);
+	dl_truth("tm_mutex=%px tm_holder_pid=%d tm_waiter_pid=%d tm_waiter_task=%px",
+		 &h->perf_event_mutex, task_pid_nr(h), task_pid_nr(tm), tm);
+	return 0;
+}
+
 /* ---- spin: a spinlock held by a spinning CPU, another CPU spinning on it ---- */
 static DEFINE_SPINLOCK(dl_spin);
 static DECLARE_COMPLETION(spin_go);
@@ -317,6 +373,8 @@ int dl_hang_init(bool *armed)
 		err = start_userblock();
 	if (!err && shortd)
 		err = start_shortd();
+	if (!err && rt)
+		err = start_rt();
 	if (!err && spin)
 		err = start_spin();
 	if (!err && spin)

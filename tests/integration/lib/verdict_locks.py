@@ -3,7 +3,9 @@ against the module's ground truth.  Every guest has the ABBA pair and the
 rwsem reader behind dl_writer (writer_blocks=1: the writer itself waits for
 lock_a, chaining reader -> writer -> the ABBA cycle); the hang guests add a
 semaphore, a completion, a 3-task mutex/rwsem cycle, three waiters behind a
-holder sleeping in S and a user read() behind a D kthread.  The set of
+holder sleeping in S, a user read() behind a D kthread and an rt_mutex
+waiter and a waiter on a mutex inside the holder's task_struct, behind a
+holder in S.  The healthy guest has no waits and no findings.  The set of
 waiting pids must be exactly the expected one: no invented waits."""
 
 
@@ -11,6 +13,11 @@ def check(v):
     i, r = v.info, v.report
     waits = {w["tid"]: w for w in r["locks"]["waits"]}
     cycles = r["locks"]["cycles"]
+    if v.shape == "healthy":    # no module: nothing waits, nothing is wrong
+        v.ok("healthy: no lock waits", not waits and not cycles, str(r["locks"]))
+        v.ok("healthy: no findings", not r["findings"], str(r["findings"]))
+        v.ok("healthy: no signature", r["signature"] is None, str(r["signature"]))
+        return
     h = lambda k: int(i[k], 16)
     pid = lambda k: int(i[k])
 
@@ -75,7 +82,16 @@ def check(v):
         wait("spinlock", spw, "spinlock", h("spin_lock"))
         v.ok("spinlock has no owner", waits.get(spw, {}).get("owner_tid", 0) is None
              and waits.get(spw, {}).get("waiter") is None, str(waits.get(spw)))
-        expect |= {pid("sem_waiter_pid"), pid("comp_waiter_pid"), c1, c2, c3, ur, uh, spw, *sw}
+        rh, rw = pid("rt_holder_pid"), pid("rt_waiter_pid")
+        wait("rt_mutex", rw, "rt_mutex", h("rt_lock"), rh)
+        v.ok("rt_mutex name", waits.get(rw, {}).get("object_name") == "rt_lock [deadlock]", str(waits.get(rw)))
+        tw = pid("tm_waiter_pid")
+        wait("task-member mutex", tw, "mutex", h("tm_mutex"), rh)
+        v.ok("task-member mutex name",
+             waits.get(tw, {}).get("object_name") == 'task_struct.perf_event_mutex of pid %d "dl_rt_hold"' % rh,
+             str(waits.get(tw)))
+        finding("waiters behind the rt holder", "blocked", [rh, rw, tw], first=rh)
+        expect |= {pid("sem_waiter_pid"), pid("comp_waiter_pid"), c1, c2, c3, ur, uh, rw, tw, spw, *sw}
         v.ok("shortd has no lock wait", pid("shortd_pid") not in waits, str(waits.get(pid("shortd_pid"))))
     v.ok("exactly the expected waiters", set(waits) == expect,
          "extra %s missing %s" % (sorted(set(waits) - expect), sorted(expect - set(waits))))

@@ -2,7 +2,8 @@
 # Benchmark: coresummary on a Linux guest kernel image vs drgn and crash doing
 # the same job ("stacks of the D-state tasks"), in the same run, warm cache,
 # median of BENCH_RUNS (default 5) runs each, output to /dev/null.
-# Input: the small guest (256 MiB, 2 vCPUs, testdata/guest.sh small) converted
+# Input: the small guest (256 MiB, 2 vCPUs, testdata/guest.sh small; BENCH_SHAPE=hang
+# for the hang-scenario guest, 3 vCPUs, 90 tasks, every verdict firing) converted
 # to an ELF vmcore by vmss2core (drgn 0.0.22 cannot open QEMU's qemu.elf).
 #   coresummary             text report, DWARF from the installed debug vmlinux
 #   coresummary --no-debuginfo   guest memory only (kallsyms, BTF, ORC)
@@ -29,7 +30,8 @@ done
 for t in drgn crash; do
 	command -v $t >/dev/null || { echo "bench: $t missing (scripts/install-deps.sh)" >&2; exit 1; }
 done
-G=$("$ROOT/testdata/guest.sh" small)
+SHAPE=${BENCH_SHAPE:-small}
+G=$("$ROOT/testdata/guest.sh" "$SHAPE")
 KVER=$(sed -n 's/^kver=//p' "$G/info")
 WANT=$(sed -n 's/^d_state_pids=//p' "$G/info" | tr ' ' '\n' | sort -n | xargs)
 VMLINUX=/usr/lib/debug/boot/vmlinux-$KVER
@@ -38,7 +40,7 @@ VMLINUX=/usr/lib/debug/boot/vmlinux-$KVER
 CRASH_VMLINUX=$(KVER=$KVER "$ROOT/testdata/crashfix-vmlinux.sh")
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-CORE=$TMP/small.vmcore
+CORE=$TMP/$SHAPE.vmcore
 "$BIN/vmss2core" -q -o "$CORE" "$G/qemu.elf"
 cat >"$TMP/dstate.py" <<'EOF'
 from drgn.helpers.linux.pid import for_each_task

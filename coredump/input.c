@@ -88,19 +88,21 @@ out:
 struct input_class input_classify(const char *name, int fd, const uint8_t *head, size_t len)
 {
 	struct input_class c = { INPUT_UNKNOWN, NULL };
-	if (len >= TAR_MAGIC_OFF + 5 && memcmp(head + TAR_MAGIC_OFF, "ustar", 5) == 0) {
-		c.kind = INPUT_TAR;
-		return c;
-	}
-	c.format = machine_format_claim(name ? name : "", head, len);
+	/* Magic at offset 0 first: the ELF header, then tar's at 257, then the
+	 * machine formats (debug.guest, without a magic, last of all). */
 	if (len >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0) {
+		c.format = machine_format_claim(name ? name : "", head, len);
 		if (c.format == &elfcore_format)
 			c.kind = fd >= 0 ? elf_core_kind(fd) : INPUT_PROCESS_CORE;
 		else
 			c.kind = INPUT_ELF;
 		return c;
 	}
-	if (c.format)
+	if (len >= TAR_MAGIC_OFF + 5 && memcmp(head + TAR_MAGIC_OFF, "ustar", 5) == 0) {
+		c.kind = INPUT_TAR;
+		return c;
+	}
+	if ((c.format = machine_format_claim(name ? name : "", head, len)))
 		c.kind = INPUT_MACHINE;
 	return c;
 }

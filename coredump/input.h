@@ -7,10 +7,10 @@
  *                libarchive's raw-stream filters, then the CONTENT is
  *                classified (so systemd-coredump's core.PROG.UID.BOOT.PID.TIME.zst
  *                needs no special naming)
- *   tar          "ustar" at offset 257 (the future bundles: refused for now)
  *   ELF ET_CORE  a process core when it has NT_PRPSINFO and no VMCOREINFO,
  *                else a machine image (kernel vmcore, QEMU dump)
  *   ELF other    handed to the process-core reader, which says what it is
+ *   tar          "ustar" at offset 257 (the future bundles: refused for now)
  *   machine      a machine format's magic (format.h: .vmss/.vmsn, kdump);
  *                debug.guest has no magic, so its reader alone looks at the
  *                name, and a broken .vmss is named by the checkpoint reader

@@ -126,6 +126,11 @@ if [ -n "$FX" ] && [ -f "$FX/embed-bed2-scalar.vmss" ]; then
 		"$V2C" -q -o "$T/xz.core" "$vz" 2>>"$T/v.err" && cmp -s "$T/plain.core" "$T/xz.core" \
 		&& ok "vmss2core: .vmss.xz converts to the same core" || fail "vmss2core .vmss.xz" "$(head -c 300 "$T/v.err")"
 	rm -f "$T/plain.core" "$T/xz.core"
+	# RAM in a separate .vmem, named second; --info names the user's file, never the copy
+	zstd -q -c "$FX/vmem-bad1-gpregs.vmss" >"$T/cores/vm.vmss.zst"
+	"$V2C" --info "$T/cores/vm.vmss.zst" "$FX/vmem-bad1-gpregs.vmem" >"$T/vi.txt" 2>&1 &&
+		grep -qF "file           $T/cores/vm.vmss.zst (decompressed)" "$T/vi.txt" && ! grep -q /proc/self "$T/vi.txt" \
+		&& ok "vmss2core --info of .vmss.zst + .vmem" || fail "vmss2core --info .vmss.zst" "$(head -c 300 "$T/vi.txt")"
 	tmp_clean && ok "vmss2core: TMPDIR clean" || fail "vmss2core: TMPDIR clean" "$(ls -A "$TMPDIR")"
 else
 	fail "vmss2core .vmss.xz" "no fixtures from testdata/fixtures.sh small"
@@ -163,9 +168,11 @@ rc=0; "$CS" "$T/cores/core.text.0.$BOOT.1.1.zst" 2>"$T/e" >/dev/null || rc=$?
 tar -C "$D" -cf "$T/cores/bundle.tar" crash_null.core
 zstd -q -c "$T/cores/bundle.tar" >"$T/cores/bundle.tar.zst"
 for f in bundle.tar bundle.tar.zst; do
-	rc=0; "$CS" "$T/cores/$f" 2>"$T/e" >/dev/null || rc=$?
-	[ $rc = 2 ] && grep -q "tar archive: bundles are not supported yet" "$T/e" && tmp_clean && ok "$f: not supported yet" \
-		|| fail "$f" "exit $rc: $(cat "$T/e")"
+	for p in "$CS" "$V2C --info"; do
+		rc=0; $p "$T/cores/$f" 2>"$T/e" >/dev/null || rc=$?
+		[ $rc = 2 ] && grep -q "tar archive: bundles are not supported yet" "$T/e" && tmp_clean && ok "${p##*/} $f: not supported yet" \
+			|| fail "${p##*/} $f" "exit $rc: $(cat "$T/e")"
+	done
 done
 # a $TMPDIR that cannot hold the copy: a system error (3), not a bad input
 z=$(compress "$D/crash_null.core" crash_null zstd)

@@ -817,13 +817,13 @@ struct ck_error *target_core_open(const char *path, const struct target_core_opt
 		if ((err = report_sysroot(c, opt->sym.sysroot, opt->exe)))
 			goto fail;
 	} else if (dwfl_core_file_report(c->dwfl, c->elf, opt ? opt->exe : NULL) < 0) {
-		err = sym_dwfl_error(CK_ERR_INPUT, c->path);
+		err = sym_dwfl_error(CK_ERR_INPUT, path);
 		goto fail;
 	}
 	dwfl_report_end(c->dwfl, NULL, NULL);
 	if (!dwfl_attach_state(c->dwfl, c->elf, (pid_t)(c->proc.pid > 0 ? c->proc.pid : c->threads[0].tid),
 			       &core_thread_callbacks, c)) {
-		err = sym_dwfl_error(CK_ERR_INPUT, c->path);
+		err = sym_dwfl_error(CK_ERR_INPUT, path);
 		goto fail;
 	}
 	if ((err = sym_resolver_create(c->dwfl, &c->syms)))

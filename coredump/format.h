@@ -5,7 +5,8 @@
  * Adding a format = one new file exporting a `const struct machine_format`
  * plus one line in that table.
  *
- * probe() looks only at the first bytes and the name: it says "not mine"
+ * probe() looks only at the first bytes (and the name, for formats without a
+ * magic): it says "not mine"
  * (*mine_ret = 0) or "mine" (1) and never fails on malformed content; open()
  * then reports malformed content as a CK_ERR_INPUT error naming the file,
  * the offset and what was wrong.
@@ -38,13 +39,26 @@ extern const struct machine_format elfcore_format;	/* coredump/elfcore_read.c */
 extern const struct machine_format kdump_format;	/* coredump/kdump_read.c */
 
 /*
+ * The first format of the table whose probe claims (name, head), or NULL.
+ * Only the input classifier (input.h) calls it: every decision about what a
+ * file is goes through input_classify().
+ */
+const struct machine_format *machine_format_claim(const char *name, const uint8_t *head, size_t len);
+
+/*
  * The format that claims path (probe only, nothing opened), or *fmt_ret =
  * NULL when none does; an error only when path cannot be read.  Callers that
  * try several readers use it to report the error of the format a file is.
+ * A compressed file is not decompressed here: *fmt_ret = NULL (machine_open
+ * decompresses it and then knows).
  */
 struct ck_error *machine_probe(const char *path, const struct machine_format **fmt_ret);
 
-/* Probe path against every format and open it with the first that claims it. */
+/*
+ * Classify path (input.h: a compressed file is decompressed into a temporary
+ * first) and open it with the format that claims its content.  Messages and
+ * m->files[].path name path, never the temporary.
+ */
 struct ck_error *machine_open(const char *path, const char *companion, struct machine *m,
 			      const struct machine_format **fmt_ret);
 

@@ -70,6 +70,22 @@ struct ck_error *machine_add_file(struct machine *m, const char *path, int *idx_
 	return NULL;
 }
 
+struct ck_error *machine_rename_file(struct machine *m, const char *from, const char *name)
+{
+	if (strcmp(from, name) == 0)
+		return NULL;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		if (strcmp(m->files[i].path, from) != 0)
+			continue;
+		char *p = strdup(name);
+		if (!p)
+			return &ck_enomem;
+		free(m->files[i].path);
+		m->files[i].path = p;
+	}
+	return NULL;
+}
+
 struct ck_error *machine_add_backend(struct machine *m, const struct machine_backend_ops *ops, void *arg,
 				     int *idx_ret)
 {

@@ -133,6 +133,8 @@ void machine_deinit(struct machine *m);
 
 /* Open PATH read-only and register it; *idx_ret is the file index for runs. */
 struct ck_error *machine_add_file(struct machine *m, const char *path, int *idx_ret);
+/* Rename every file registered as from to name (a decompressed copy gets the user's name for messages). */
+struct ck_error *machine_rename_file(struct machine *m, const char *from, const char *name);
 /*
  * Hand a backend to m (m owns arg from now on: on failure it is destroyed
  * here); *idx_ret is the index for MEM_RUN_BACKEND runs.

@@ -11,6 +11,7 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev
 	libelf-dev libdw-dev zlib1g-dev libarchive-dev libcapstone-dev libbpf-dev libkdumpfile-dev makedumpfile
 	elfutils gdb crash python3 python3-drgn libc6-dbg time xz-utils libdebuginfod1
 	qemu-system-x86 busybox-static cpio gzip
+	zstd lz4 bzip2
 	linux-image-amd64 linux-headers-amd64 "linux-image-$KVER-dbg" "linux-headers-$KVER")
 missing=()
 for p in "${PKGS[@]}"; do

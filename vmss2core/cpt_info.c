@@ -174,15 +174,27 @@ void cpt_info_print_file(FILE *out, const struct cpt_file *f, int tags)
 	}
 }
 
-struct ck_error *cpt_info_print(FILE *out, const char *path, int tags)
+struct ck_error *cpt_info_print_as(FILE *out, const char *path, const char *name, int tags)
 {
 	struct cpt_file *f;
 	struct ck_error *err = cpt_create(path, &f);
 	if (err)
 		return err;
+	char *shown = strdup(name);
+	if (!shown) {
+		cpt_destroy(f);
+		return &ck_enomem;
+	}
+	free(f->path);
+	f->path = shown;
 	cpt_info_print_file(out, f, tags);
 	cpt_destroy(f);
 	return NULL;
+}
+
+struct ck_error *cpt_info_print(FILE *out, const char *path, int tags)
+{
+	return cpt_info_print_as(out, path, path, tags);
 }
 
 struct ck_error *cpt_info_machine_open(const char *path, const char *companion, struct machine *m,

@@ -17,6 +17,8 @@
 
 /* Open path as a checkpoint and describe it on out; tags != 0 adds every tag. */
 struct ck_error *cpt_info_print(FILE *out, const char *path, int tags);
+/* The same, naming the file name (a decompressed copy is read from path, input.h). */
+struct ck_error *cpt_info_print_as(FILE *out, const char *path, const char *name, int tags);
 
 /* The same for an already opened checkpoint. */
 void cpt_info_print_file(FILE *out, const struct cpt_file *f, int tags);

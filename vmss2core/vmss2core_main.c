@@ -18,6 +18,7 @@
 #include "cpt_info.h"
 #include "elfcore.h"
 #include "format.h"
+#include "input.h"
 #include "linux_kernel.h"
 #include "machine.h"
 #include "machine_info.h"
@@ -32,7 +33,8 @@ static const char usage_text[] =
 "into a core file.  The .vmem is found by name; give it as the second\n"
 "argument when it lives elsewhere.  Every machine image corekit reads is\n"
 "accepted as input too (ELF vmcores of QEMU's dump-guest-memory, kdump and\n"
-"vmss2core).\n"
+"vmss2core), also zstd, lz4, xz, gzip or bzip2 compressed (decompressed into\n"
+"an unnamed temporary file in $TMPDIR).\n"
 "\n"
 "Output format:\n"
 "  -N                 Linux ELF vmcore, opened unaided by crash, drgn and gdb\n"
@@ -197,6 +199,7 @@ static int run(const struct options *o)
 	struct machine m;
 	struct linux_kernel k;
 	const struct machine_format *fmt = NULL;
+	struct input in = { .fd = -1 };
 	struct ck_error *err;
 	int status = 0;
 
@@ -215,9 +218,21 @@ static int run(const struct options *o)
 			goto out;
 		}
 	}
+	/* Classified (and, compressed, decompressed) once: the readers below open in.path. */
+	if ((err = input_open(o->input, &in)) ||
+	    ((in.cls.kind == INPUT_TAR || !in.cls.format) &&
+	     (err = input_unsupported(&in, "a VMware checkpoint (.vmss/.vmsn), debug.guest, ELF core or"
+				      " kdump-compressed file")))) {
+		status = fail(err);
+		goto out;
+	}
 	struct ck_error *missing = NULL;
-	err = o->info ? cpt_info_machine_open(o->input, o->companion, &m, &fmt, &missing)
-		      : machine_open(o->input, o->companion, &m, &fmt);
+	err = o->info ? cpt_info_machine_open(in.path, o->companion, &m, &fmt, &missing)
+		      : machine_open(in.path, o->companion, &m, &fmt);
+	if (!err)
+		err = machine_rename_file(&m, in.path, in.name);
+	err = input_error(&in, err);
+	missing = input_error(&in, missing);
 	if (missing) {
 		/* --info shows what the checkpoint has even when its RAM file is gone. */
 		fprintf(stderr, "vmss2core: warning: %s; showing the checkpoint without guest memory\n",
@@ -233,9 +248,9 @@ static int run(const struct options *o)
 	if (o->info) {
 		machine_info_print(stdout, &m, fmt, &k);
 		if (fmt == &vmss_format) {
-			err = cpt_info_print(stdout, o->input, o->tags);
+			err = cpt_info_print_as(stdout, in.path, in.name, o->tags);
 			if (err)
-				status = fail(err);
+				status = fail(input_error(&in, err));
 		}
 		goto out;
 	}
@@ -266,6 +281,7 @@ static int run(const struct options *o)
 			o->out_path, k.found ? k.osrelease : "unknown", m.ncpus, m.ncpus == 1 ? "" : "s",
 			machine_ram_bytes(&m) >> 20);
 out:
+	input_close(&in);
 	machine_deinit(&m);
 	return status;
 }

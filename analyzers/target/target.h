@@ -143,6 +143,9 @@ struct target_core_options {
 	const char *vmlinux;		/* kernel images: --vmlinux FILE, or NULL to look by build-id */
 	bool no_debuginfo;		/* kernel images: --no-debuginfo, guest memory only */
 	struct sym_options sym;		/* --debug-dir, --sysroot */
+	/* The input as the user named it, for messages (the path opened may be a
+	 * decompressed copy, input.h); NULL: the path itself. */
+	const char *name;
 };
 
 /* Open an ELF core of a Linux x86-64 process.  Bad input is CK_ERR_INPUT

@@ -616,9 +616,9 @@ static int tid_cmp_r(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
-static struct ck_error *open_elf(struct core_target *c)
+static struct ck_error *open_elf(struct core_target *c, const char *path)
 {
-	c->fd = open(c->path, O_RDONLY | O_CLOEXEC);
+	c->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (c->fd < 0)
 		return ck_error_create(CK_ERR_INPUT, "%s: cannot open: %s", c->path, strerror(errno));
 	c->size = lseek(c->fd, 0, SEEK_END);
@@ -793,12 +793,13 @@ struct ck_error *target_core_open(const char *path, const struct target_core_opt
 	c->proc.pid = -1;
 	c->proc.si_pid = -1;
 	struct ck_error *err = NULL;
-	if (!(c->path = strdup(path)) || !(c->cache = calloc(CACHE_PAGES, sizeof(*c->cache)))) {
+	if (!(c->path = strdup(opt && opt->name ? opt->name : path)) ||
+	    !(c->cache = calloc(CACHE_PAGES, sizeof(*c->cache)))) {
 		err = &ck_enomem;
 		goto fail;
 	}
 	c->base.path = c->path;
-	if ((err = open_elf(c)))
+	if ((err = open_elf(c, path)))
 		goto fail;
 	if ((err = sym_config_init(&c->symcfg, opt ? &opt->sym : NULL)))
 		goto fail;

@@ -127,17 +127,18 @@ struct ck_error *target_machine_open(const char *path, const struct target_core_
 		return &ck_enomem;
 	mt->base.ops = &machine_ops;
 	struct ck_error *err = NULL;
-	if (!(mt->path = strdup(path))) {
+	if (!(mt->path = strdup(opt && opt->name ? opt->name : path))) {
 		err = &ck_enomem;
 		goto fail;
 	}
 	mt->base.path = mt->path;
 	machine_init(&mt->m);
 	mt->m_open = true;
-	if ((err = machine_open(path, opt ? opt->companion : NULL, &mt->m, NULL)))
+	if ((err = machine_open(path, opt ? opt->companion : NULL, &mt->m, NULL)) ||
+	    (err = machine_rename_file(&mt->m, path, mt->path)))
 		goto fail;
 	if (!mt->m.ncpus) {
-		err = ck_error_create(CK_ERR_INPUT, "%s: no vCPU state in the image", path);
+		err = ck_error_create(CK_ERR_INPUT, "%s: no vCPU state in the image", mt->path);
 		goto fail;
 	}
 	/* A Linux kernel in RAM: the kernel target takes the machine over. */
@@ -146,7 +147,7 @@ struct ck_error *target_machine_open(const char *path, const struct target_core_
 		goto fail;
 	if (k.found) {
 		struct target *kt = NULL;
-		err = target_kernel_create(&mt->m, &k, path, opt, &kt);
+		err = target_kernel_create(&mt->m, &k, mt->path, opt, &kt);
 		if (!err) {
 			mt_destroy(&mt->base);
 			*ret = kt;

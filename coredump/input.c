@@ -1,0 +1,223 @@
+/* input.c - the input classifier: compression, tar, ELF cores, machine formats. */
+#include "input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "input_unpack.h"
+#include "tempfile.h"
+
+enum { TAR_MAGIC_OFF = 257 };
+
+enum input_compression input_compression_of(const uint8_t *h, size_t len)
+{
+	if (len >= 4 && memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0)
+		return INPUT_ZSTD;
+	/* lz4 frame format, and the legacy format of `lz4 -l` */
+	if (len >= 4 && (memcmp(h, "\x04\x22\x4d\x18", 4) == 0 || memcmp(h, "\x02\x21\x4c\x18", 4) == 0))
+		return INPUT_LZ4;
+	if (len >= 6 && memcmp(h, "\xfd" "7zXZ\0", 6) == 0)
+		return INPUT_XZ;
+	if (len >= 3 && h[0] == 0x1f && h[1] == 0x8b && h[2] == 8)	/* deflate, the only method */
+		return INPUT_GZIP;
+	if (len >= 4 && memcmp(h, "BZh", 3) == 0 && h[3] >= '1' && h[3] <= '9')
+		return INPUT_BZIP2;
+	return INPUT_PLAIN;
+}
+
+const char *input_compression_name(enum input_compression c)
+{
+	switch (c) {
+	case INPUT_ZSTD: return "zstd";
+	case INPUT_LZ4: return "lz4";
+	case INPUT_XZ: return "xz";
+	case INPUT_GZIP: return "gzip";
+	case INPUT_BZIP2: return "bzip2";
+	default: return NULL;
+	}
+}
+
+/*
+ * An ELF core with an NT_PRPSINFO note and no VMCOREINFO note is a process
+ * core; any other (a kernel vmcore, a QEMU dump) is a machine image.  Notes
+ * that cannot be read: a process core, whose reader then says what is wrong.
+ */
+static enum input_kind elf_core_kind(int fd)
+{
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	size_t phnum;
+	enum input_kind kind = INPUT_PROCESS_CORE;
+	if (!e || elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &phnum) != 0)
+		goto out;
+	bool prpsinfo = false, vmcoreinfo = false, notes_ok = false;
+	for (size_t i = 0; i < phnum && i < 65536; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_NOTE || ph.p_filesz > (1u << 30))
+			continue;
+		Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+		if (!d)
+			continue;
+		notes_ok = true;
+		size_t off = 0, name_off, desc_off, next;
+		GElf_Nhdr nh;
+		while (off < d->d_size && (next = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+			const char *name = (const char *)d->d_buf + name_off;
+			if (nh.n_namesz == 5 && memcmp(name, "CORE", 5) == 0 && nh.n_type == NT_PRPSINFO)
+				prpsinfo = true;
+			if (nh.n_namesz == 11 && memcmp(name, "VMCOREINFO", 11) == 0)
+				vmcoreinfo = true;
+			off = next;
+		}
+	}
+	if (notes_ok && (vmcoreinfo || !prpsinfo))
+		kind = INPUT_MACHINE;
+out:
+	if (e)
+		elf_end(e);
+	return kind;
+}
+
+struct input_class input_classify(const char *name, int fd, const uint8_t *head, size_t len)
+{
+	struct input_class c = { INPUT_UNKNOWN, NULL };
+	/* Magic at offset 0 first: the ELF header, then tar's at 257, then the
+	 * machine formats (debug.guest, without a magic, last of all). */
+	if (len >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0) {
+		c.format = machine_format_claim(name ? name : "", head, len);
+		if (c.format == &elfcore_format)
+			c.kind = fd >= 0 ? elf_core_kind(fd) : INPUT_PROCESS_CORE;
+		else
+			c.kind = INPUT_ELF;
+		return c;
+	}
+	if (len >= TAR_MAGIC_OFF + 5 && memcmp(head + TAR_MAGIC_OFF, "ustar", 5) == 0) {
+		c.kind = INPUT_TAR;
+		return c;
+	}
+	if ((c.format = machine_format_claim(name ? name : "", head, len)))
+		c.kind = INPUT_MACHINE;
+	return c;
+}
+
+static struct ck_error *read_head(int fd, const char *path, uint8_t *head, size_t *len_ret)
+{
+	size_t got = 0;
+	while (got < FORMAT_PROBE_BYTES) {
+		ssize_t n = pread(fd, head + got, FORMAT_PROBE_BYTES - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ck_error_errno(errno, "%s: read", path);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	*len_ret = got;
+	return NULL;
+}
+
+/* Decompress fd into in->fd and classify the content. */
+static struct ck_error *open_compressed(const char *path, int fd, struct input *in)
+{
+	struct unpack *u = NULL;
+	uint8_t head[FORMAT_PROBE_BYTES];
+	size_t len = 0;
+	struct ck_error *err = unpack_begin(path, fd, in->compression, &u);
+	if (!err)
+		err = unpack_head(u, head, sizeof(head), &len);
+	if (!err) {
+		/* Content the readers cannot take needs no copy; a name means nothing inside. */
+		in->cls = input_classify("", -1, head, len);
+		if (in->cls.kind != INPUT_UNKNOWN && in->cls.kind != INPUT_TAR)
+			err = unpack_to_temp(u, tempfile_dir(), &in->fd);
+	}
+	unpack_end(u);
+	if (err || in->fd < 0)
+		return err;
+	snprintf(in->fdpath, sizeof(in->fdpath), "/proc/self/fd/%d", in->fd);
+	if (access(in->fdpath, R_OK) != 0)
+		return ck_error_errno(errno, "%s: decompressed, but its copy cannot be reopened as %s"
+				      " (is /proc mounted?)", path, in->fdpath);
+	in->cls = input_classify("", in->fd, head, len);
+	return NULL;
+}
+
+struct ck_error *input_open(const char *path, struct input *in)
+{
+	*in = (struct input){ .fd = -1 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ck_error_create(errno == ENOENT ? CK_ERR_INPUT : CK_ERR_SYSTEM,
+				       "%s: cannot open: %s", path, strerror(errno));
+	struct stat st;
+	uint8_t head[FORMAT_PROBE_BYTES];
+	size_t len = 0;
+	struct ck_error *err = NULL;
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
+		err = ck_error_create(CK_ERR_INPUT, "%s: not a regular file", path);
+	else
+		err = read_head(fd, path, head, &len);
+	if (!err && (in->compression = input_compression_of(head, len)) != INPUT_PLAIN) {
+		err = open_compressed(path, fd, in);
+		if (!err && in->fd >= 0 && asprintf(&in->name, "%s (decompressed)", path) < 0) {
+			in->name = NULL;
+			err = &ck_enomem;
+		}
+		in->path = in->fdpath;
+	} else if (!err) {
+		in->cls = input_classify(path, fd, head, len);
+		in->path = path;
+	}
+	close(fd);
+	if (!err && !in->name && !(in->name = strdup(path)))
+		err = &ck_enomem;
+	if (err)
+		input_close(in);
+	return err;
+}
+
+struct ck_error *input_error(const struct input *in, struct ck_error *err)
+{
+	if (!err || err == &ck_enomem || in->fd < 0)
+		return err;
+	size_t from = strlen(in->fdpath), to = strlen(in->name), at = 0;
+	for (char *p; (p = strstr(err->msg + at, in->fdpath));) {
+		size_t pre = (size_t)(p - err->msg), rest = strlen(p + from);
+		char *msg = malloc(pre + to + rest + 1);
+		if (!msg)
+			break;	/* keep the message with the /proc path rather than lose it */
+		memcpy(msg, err->msg, pre);
+		memcpy(msg + pre, in->name, to);
+		memcpy(msg + pre + to, p + from, rest + 1);
+		free(err->msg);
+		err->msg = msg;
+		at = pre + to;
+	}
+	return err;
+}
+
+struct ck_error *input_unsupported(const struct input *in, const char *expected)
+{
+	const char *comp = input_compression_name(in->compression);
+	if (in->cls.kind == INPUT_TAR)
+		return ck_error_create(CK_ERR_INPUT, "%s: a %s%star archive: bundles are not supported yet",
+				       in->name, comp ? comp : "", comp ? "-compressed " : "");
+	return ck_error_create(CK_ERR_INPUT, "%s: %s%snot %s", in->name, comp ? comp : "",
+			       comp ? "-compressed, but " : "", expected);
+}
+
+void input_close(struct input *in)
+{
+	if (in->fd >= 0)
+		close(in->fd);
+	free(in->name);
+	*in = (struct input){ .fd = -1 };
+}

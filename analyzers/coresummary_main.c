@@ -275,9 +275,18 @@ int main(int argc, char **argv)
 	if (!err && dot && !dot_stdout)
 		err = write_dot(dot, &rules, &r);
 	int rc = 0;
+	size_t hits = 0;
+	const char *first = NULL;
 	for (size_t i = 0; !err && fail_on && i < r.nfindings; i++)
-		if (cli_list_has(fail_on, r.findings[i].kind))
+		if (cli_list_has(fail_on, r.findings[i].kind)) {
 			rc = CK_ERR_FINDING;
+			first = first ? first : r.findings[i].kind;
+			hits++;
+		}
+	/* one line saying why the status is 4, as for every other failure */
+	if (rc)
+		fprintf(stderr, "coresummary: %s: %zu finding%s of the --fail-on kinds (first: %s)\n", path, hits,
+			hits == 1 ? "" : "s", first);
 	report_deinit(&r);
 	target_destroy(t);
 	if (err)

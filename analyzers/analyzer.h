@@ -49,5 +49,6 @@ extern const struct analyzer analyzer_signature;
 extern const struct analyzer analyzer_kernel;	/* kernel/an_kernel.c */
 extern const struct analyzer analyzer_klog;	/* kernel/an_klog.c */
 extern const struct analyzer analyzer_klocks;	/* kernel/an_klocks.c */
+extern const struct analyzer analyzer_logs;	/* logs/an_logs.c */
 
 #endif

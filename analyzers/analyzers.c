@@ -14,6 +14,7 @@ const struct analyzer *const analyzers[] = {
 	&analyzer_klocks,
 	&analyzer_crash,
 	&analyzer_signature,
+	&analyzer_logs,
 	NULL,
 };
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "log_events.h"
 
 enum { KIND_UNKNOWN, KIND_PROCESS, KIND_MACHINE };
 
@@ -88,6 +89,8 @@ struct ck_error *target_open(const char *path, const struct target_core_options 
 	}
 	if (elf)	/* an ELF file that is no core: the ELF reader says what it is */
 		return target_core_open(path, opt, ret);
+	if (log_sniff_path(path) != LOG_FMT_NONE)	/* a text log, by its content */
+		return target_log_open(path, ret);
 	return ck_error_create(CK_ERR_INPUT, "%s: not a process core, ELF vmcore, VMware checkpoint "
-			       "(.vmss/.vmsn) or debug.guest file", path);
+			       "(.vmss/.vmsn), debug.guest file or log", path);
 }

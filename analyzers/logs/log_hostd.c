@@ -3,7 +3,7 @@
  * lines of any other program, which give no event):
  *   ESXi 8   "2025-...Z Er(163) Hostd[2098450]: [Originator@6876 sub=...] msg"
  *   ESXi 7-  "2020-...Z info hostd[2099111] [Originator@6876 sub=...] msg"
- *   vobd     "2017-...Z: [UserWorldCorrelator] ...: [vob.uw.core.dumped] /bin/hostd(12345) /var/core/..."
+ *   vobd     "2017-...Z: [UserWorldCorrelator] 2587541270us: [vob.uw.core.dumped] /bin/vpxa(36578) /var/core/..."
  * Events: userworld-dump ("EXE crashed (N time(s) so far) and a core file
  * might have been created at PATH", [vob.uw.core.dumped], [esx.problem.*.core.dumped]),
  * panic ("Guest operating system crash detected.": a guest's bugcheck seen by hostd).
@@ -24,6 +24,17 @@ int log_esx_syslog_split(struct lspan l, struct lspan *time, struct lspan *prog,
 		return 0;
 	*time = ls_make(l.p, tn);
 	struct lspan s = ls_trim(ls_skip(l, tn + 1));
+	if (time->n && time->p[time->n - 1] == ':' && ls_prefix(s, "[")) {
+		/* vobd: "ISO: [UserWorldCorrelator] 2587541270us: [vob.uw.core.dumped] ..." */
+		long e = ls_find_char(s, ']');
+		if (e < 2)
+			return 0;
+		time->n--;
+		*prog = ls_make(s.p + 1, (size_t)e - 1);
+		*pid = -1;
+		*msg = ls_trim(ls_skip(s, (size_t)e + 1));
+		return 1;
+	}
 	size_t sv = log_sev_token(s);
 	int level_word = 0;
 	if (sv) {

@@ -107,7 +107,8 @@ char *log_dup(struct log_file *f, struct lspan s)
 		f->oom = true;
 		return NULL;
 	}
-	memcpy(d, s.p, s.n);
+	if (s.n)
+		memcpy(d, s.p, s.n);
 	d[s.n] = 0;
 	return d;
 }
@@ -134,7 +135,8 @@ void log_summary(struct log_file *f, struct log_event *e, const char *pfx, struc
 		return;
 	}
 	memcpy(d, pfx, a);
-	memcpy(d + a, s.p, s.n);
+	if (s.n)
+		memcpy(d + a, s.p, s.n);
 	d[a + s.n] = 0;
 	free(e->summary);
 	e->summary = d;

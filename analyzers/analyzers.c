@@ -17,6 +17,7 @@ const struct analyzer *const analyzers[] = {
 	&analyzer_crash,
 	&analyzer_kpanic,
 	&analyzer_signature,
+	&analyzer_logs,
 	NULL,
 };
 

@@ -22,6 +22,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: coresummary [OPTIONS] CORE\n"
 	      "       coresummary [OPTIONS] FILE.vmss|FILE.vmsn|debug.guest|VMCORE [FILE.vmem]\n"
+	      "       coresummary [OPTIONS] LOGFILE\n"
 	      "\n"
 	      "One-command post-mortem summary of a Linux x86-64 process core: what crashed\n"
 	      "and where, what every thread is doing (identical stacks grouped), and for a\n"
@@ -31,6 +32,9 @@ static void usage(FILE *out)
 	      "Inputs are recognised by content; zstd, lz4, xz, gzip and bzip2 files\n"
 	      "(systemd-coredump's core.*.zst) are read directly, decompressed into an\n"
 	      "unnamed temporary file in $TMPDIR.\n"
+	      "A log (vmware.log, vmkernel.log with PSOD text, hostd/vobd, guest kernel\n"
+	      "text: dmesg, syslog, serial console, crash's sys), recognised by its\n"
+	      "content, gives its events in time order and a verdict.\n"
 	      "\n"
 	      "Output:\n"
 	      "  (default)          human-readable text report on stdout\n"
@@ -193,7 +197,9 @@ int main(int argc, char **argv)
 		case OPT_LIST:
 			for (size_t i = 0; analyzers[i]; i++)
 				printf("%-10s %s%s\n", analyzers[i]->name, analyzers[i]->summary,
-				       analyzers[i]->targets & TARGET_KERNEL_IMAGE ? "" : " [process cores]");
+				       analyzers[i]->targets == TARGET_PROCESS_CORE ? " [process cores]"
+				       : analyzers[i]->targets == TARGET_KERNEL_IMAGE ? " [kernel images]"
+				       : analyzers[i]->targets == TARGET_LOG ? " [logs]" : "");
 			return 0;
 		case OPT_FAIL_ON:
 			if (!cli_list_check(optarg, is_finding_kind, &bad))
@@ -246,19 +252,20 @@ int main(int argc, char **argv)
 	if ((err = target_open(path, &topt, &t)))
 		return fail(err);
 	/* Options of the other target kind are mistakes, not silently ignored. */
-	bool kernel = t->ops->kind == TARGET_KERNEL_IMAGE;
-	const char *wrong = kernel && topt.exe ? "--exe" : kernel && topt.sym.sysroot ? "--sysroot"
+	bool kernel = t->ops->kind == TARGET_KERNEL_IMAGE, log = t->ops->kind == TARGET_LOG;
+	const char *wrong = (kernel || log) && topt.exe ? "--exe" : (kernel || log) && topt.sym.sysroot ? "--sysroot"
 			  : !kernel && topt.vmlinux ? "--vmlinux" : !kernel && topt.no_debuginfo ? "--no-debuginfo"
-			  : !kernel && dmesg ? "--dmesg" : NULL;
+			  : !kernel && dmesg ? "--dmesg" : log && topt.sym.debug_dir ? "--debug-dir"
+			  : log && topt.companion ? "a second file" : NULL;
 	if (wrong) {
 		target_destroy(t);
 		return cli_usage_error("coresummary", "%s does not apply to %s", wrong,
-				       kernel ? "a kernel image" : "a process core");
+				       kernel ? "a kernel image" : log ? "a log" : "a process core");
 	}
 	struct report r;
 	report_init(&r);
 	r.input = path;
-	r.target_kind = t->ops->kind == TARGET_KERNEL_IMAGE ? "kernel-image" : "process-core";
+	r.target_kind = kernel ? "kernel-image" : log ? "log" : "process-core";
 	/* --dmesg wants the log alone: no unwinding of every task for it. */
 	err = dmesg ? analyzer_klog.run(t, &aopt, &r) : analyzers_run(t, &aopt, disable, &r);
 	if (!err && dmesg) {

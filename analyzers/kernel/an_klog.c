@@ -34,12 +34,18 @@ static struct ck_error *add_events(struct report *r, const struct klog_events *e
 		o->uptime_s = e->uptime_s;
 		o->pid = e->pid;
 		o->cpu = e->cpu;
+		o->world = o->cartel = -1;
+		o->signal = o->exit_code = -1;
 		o->duration_s = e->duration_s;
 		o->text = dup_or_null(e->text);
 		o->time = dup_or_null(e->time);
 		o->comm = dup_or_null(e->comm);
+		o->address = dup_or_null(e->address);
+		o->ip = dup_or_null(e->ip);
+		o->module = dup_or_null(e->module);
 		o->summary = dup_or_null(e->summary);
 		if ((e->text && !o->text) || (e->time && !o->time) || (e->comm && !o->comm) ||
+		    (e->address && !o->address) || (e->ip && !o->ip) || (e->module && !o->module) ||
 		    (e->summary && !o->summary))
 			return &ck_enomem;
 		if (e->nframes) {

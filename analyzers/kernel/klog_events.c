@@ -223,6 +223,12 @@ static struct ck_error *address_after(struct span s, char **ret)
 /* Which header, if any, line l is.  NULL = none. */
 static const char *header_kind(struct span h)
 {
+	if (has_prefix(h, "PANIC: \"")) {
+		/* crash's `sys`: PANIC: "Kernel panic - not syncing: ..." / "Oops: 0002 [#1] SMP" */
+		struct span in = skip(h, 8);
+		return has_prefix(in, "Oops") || has_prefix(in, "BUG: unable") || has_prefix(in, "BUG: kernel NULL") ||
+		       has_prefix(in, "general protection") ? "oops" : "panic";
+	}
 	if (has_prefix(h, "INFO: task ") && find(h, " blocked for more than ") > 0)
 		return "hung-task";
 	if (find(h, "BUG: soft lockup - CPU#") >= 0 &&
@@ -264,6 +270,14 @@ static struct ck_error *header_fields(struct klog_event *ev, struct span h)
 	const char *k = ev->kind;
 	struct ck_error *err = NULL;
 	struct span sum = h;
+	if (has_prefix(h, "PANIC: \"")) {
+		sum = skip(h, 8);
+		long q = rfind_char(sum, '"');
+		if (q >= 0)
+			sum.n = (size_t)q;
+		ev->summary = dup_span(sum);
+		return ev->summary ? NULL : &ck_enomem;
+	}
 	if (!strcmp(k, "hung-task")) {
 		long b = find(h, " blocked for more than ");
 		if (b > 11)

@@ -22,6 +22,7 @@
  *   bug          kernel BUG at FILE:LINE! / any other "BUG: ..."
  *   warning      WARNING: CPU: N PID: P at FILE:LINE FUNC / WARNING: at FILE:LINE
  *   panic        Kernel panic - not syncing: MSG
+ *                PANIC: "MSG" of crash's `sys` (an Oops MSG gives oops)
  * The lines after a header up to the next header (at most
  * KLOG_EVENT_MAX_BLOCK lines) fill in the details: "CPU: N PID: P Comm: C",
  * the first "RIP:" line, the first "Call Trace:".

@@ -173,6 +173,78 @@ static void lockup_json(FILE *out, const struct rpt_cpu *c)
 	fputc('}', out);
 }
 
+static void jsigned(FILE *out, int64_t v)	/* -1: unknown; others as they are */
+{
+	if (v != -1)
+		fprintf(out, "%lld", (long long)v);
+	else
+		fputs("null", out);
+}
+
+/* Events of the kernel's ring or of log files (schema in docs/coresummary.md). */
+static void events_json(FILE *out, const struct report *r, bool *first)
+{
+	jkey(out, "events", first);
+	fputc('[', out);
+	for (size_t i = 0; i < r->nevents; i++) {
+		const struct rpt_event *e = &r->events[i];
+		bool f = true;
+		fputs(i ? ",\n{" : "\n{", out);
+		jkey(out, "kind", &f); jstr(out, e->kind);
+		jkey(out, "source", &f); jstr(out, e->source);
+		jkey(out, "line_no", &f); jint(out, e->line_no);
+		jkey(out, "text", &f); jstr(out, e->text);
+		jkey(out, "time", &f); jstr(out, e->time);
+		jkey(out, "time_utc", &f); jstr(out, e->time_utc);
+		jkey(out, "uptime_s", &f); jnum(out, e->uptime_s, "%.6f");
+		jkey(out, "thread", &f); jstr(out, e->thread);
+		jkey(out, "pid", &f); jint(out, e->pid);
+		jkey(out, "comm", &f); jstr(out, e->comm);
+		jkey(out, "cpu", &f); jint(out, e->cpu);
+		jkey(out, "world", &f); jint(out, e->world);
+		jkey(out, "cartel", &f); jint(out, e->cartel);
+		jkey(out, "signal", &f); jint(out, e->signal);
+		jkey(out, "exit_code", &f); jsigned(out, e->exit_code);
+		jkey(out, "duration_s", &f); jnum(out, e->duration_s, "%.6f");
+		jkey(out, "address", &f); jstr(out, e->address);
+		jkey(out, "ip", &f); jstr(out, e->ip);
+		jkey(out, "module", &f); jstr(out, e->module);
+		jkey(out, "core_file", &f); jstr(out, e->core_file);
+		jkey(out, "channel", &f); jstr(out, e->channel);
+		jkey(out, "summary", &f); jstr(out, e->summary);
+		jkey(out, "problem", &f); fputs(e->problem ? "true" : "false", out);
+		jkey(out, "frames", &f);
+		fputc('[', out);
+		for (size_t j = 0; j < e->nframes; j++) {
+			if (j) fputc(',', out);
+			jstr(out, e->frames[j]);
+		}
+		fputs("]}", out);
+	}
+	fputc(']', out);
+}
+
+/* Log files read (target "log"): what each says of itself. */
+static void logs_json(FILE *out, const struct report *r, bool *first)
+{
+	jkey(out, "logs", first);
+	fputc('[', out);
+	for (size_t i = 0; i < r->nlogs; i++) {
+		const struct rpt_log *l = &r->logs[i];
+		bool f = true;
+		fputs(i ? ",{" : "{", out);
+		jkey(out, "source", &f); jstr(out, l->source);
+		jkey(out, "format", &f); jstr(out, l->format);
+		jkey(out, "product", &f); jstr(out, l->product);
+		jkey(out, "version", &f); jstr(out, l->version);
+		jkey(out, "build", &f); jstr(out, l->build);
+		jkey(out, "kernel", &f); jstr(out, l->kernel);
+		jkey(out, "host", &f); jstr(out, l->host);
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
 static void kernel_json(FILE *out, const struct report *r, bool *first)
 {
 	const struct rpt_kernel *k = &r->kernel;
@@ -234,32 +306,7 @@ static void kernel_json(FILE *out, const struct report *r, bool *first)
 		fputc('}', out);
 	}
 	fputc(']', out);
-	jkey(out, "events", first);
-	fputc('[', out);
-	for (size_t i = 0; i < r->nevents; i++) {
-		const struct rpt_event *e = &r->events[i];
-		bool f = true;
-		fputs(i ? ",\n{" : "\n{", out);
-		jkey(out, "kind", &f); jstr(out, e->kind);
-		jkey(out, "source", &f); jstr(out, e->source);
-		jkey(out, "line_no", &f); jint(out, e->line_no);
-		jkey(out, "text", &f); jstr(out, e->text);
-		jkey(out, "time", &f); jstr(out, e->time);
-		jkey(out, "uptime_s", &f); jnum(out, e->uptime_s, "%.6f");
-		jkey(out, "pid", &f); jint(out, e->pid);
-		jkey(out, "comm", &f); jstr(out, e->comm);
-		jkey(out, "cpu", &f); jint(out, e->cpu);
-		jkey(out, "duration_s", &f); jnum(out, e->duration_s, "%.3f");
-		jkey(out, "summary", &f); jstr(out, e->summary);
-		jkey(out, "frames", &f);
-		fputc('[', out);
-		for (size_t j = 0; j < e->nframes; j++) {
-			if (j) fputc(',', out);
-			jstr(out, e->frames[j]);
-		}
-		fputs("]}", out);
-	}
-	fputc(']', out);
+	events_json(out, r, first);
 }
 
 struct ck_error *render_json(FILE *out, const struct report *r, const struct render_options *opt)
@@ -271,6 +318,7 @@ struct ck_error *render_json(FILE *out, const struct report *r, const struct ren
 	jkey(out, "generator", &first); jstr(out, opt ? opt->generator : NULL);
 	jkey(out, "input", &first); jstr(out, r->input);
 	jkey(out, "target", &first); jstr(out, r->target_kind);
+	logs_json(out, r, &first);
 
 	jkey(out, "process", &first);
 	if (r->process.present) {

@@ -225,8 +225,77 @@ static struct ck_error *print_kernel_tasks(FILE *out, const struct report *r, bo
 	return NULL;
 }
 
+/* One event on one line: "[time] kind: summary (file:line)" and its first frames. */
+static void print_log_event(FILE *out, const struct rpt_event *e, const char *indent)
+{
+	const char *src = e->source ? base_name(e->source) : "?";
+	fprintf(out, "%s[%s] %s: %s", indent, e->time ? e->time : "-", e->kind, e->summary ? e->summary : "");
+	if (e->comm && !(e->summary && strstr(e->summary, e->comm))) {
+		fprintf(out, " [%s", e->comm);
+		if (e->pid >= 0)
+			fprintf(out, ":%lld", (long long)e->pid);
+		fprintf(out, "]");
+	}
+	if (e->signal > 0)
+		fprintf(out, " (signal %d%s%s)", e->signal, signal_name(e->signal) ? " " : "",
+			signal_name(e->signal) ? signal_name(e->signal) : "");
+	if (e->core_file && !(e->summary && strstr(e->summary, e->core_file)))
+		fprintf(out, " core %s", e->core_file);
+	fprintf(out, " (%s:%ld)\n", src, e->line_no);
+	if (e->nframes) {
+		fprintf(out, "%s      at", indent);
+		for (size_t j = 0; j < e->nframes && j < 4; j++)
+			fprintf(out, "%s %s", j ? " <-" : "", e->frames[j]);
+		fprintf(out, "%s\n", e->nframes > 4 ? " ..." : "");
+	}
+}
+
+/* Target "log": the logs, the verdict with its problems newest first, then the timeline. */
+static struct ck_error *render_log_text(FILE *out, const struct report *r)
+{
+	fprintf(out, "coresummary: %s (log, %zu event%s)\n", r->input ? r->input : "?", r->nevents,
+		r->nevents == 1 ? "" : "s");
+	for (size_t i = 0; i < r->nlogs; i++) {
+		const struct rpt_log *l = &r->logs[i];
+		fprintf(out, "log:      %s: %s", base_name(l->source), l->format ? l->format : "?");
+		if (l->product)
+			fprintf(out, ", %s%s%s%s%s", l->product, l->version ? " " : "", l->version ? l->version : "",
+				l->build ? " " : "", l->build ? l->build : "");
+		if (l->kernel)
+			fprintf(out, ", kernel %s", l->kernel);
+		if (l->host)
+			fprintf(out, ", host %s", l->host);
+		fprintf(out, "\n");
+	}
+	fprintf(out, "\n== verdict ==\n");
+	if (!r->nfindings)
+		fprintf(out, "no problem found: no crash, panic, PSOD, lockup, hang or Tools trouble in %zu event%s\n",
+			r->nevents, r->nevents == 1 ? "" : "s");
+	for (size_t i = 0; i < r->nfindings; i++)
+		fprintf(out, "%s: %s\n", r->findings[i].kind, r->findings[i].summary);
+	size_t np = 0;
+	for (size_t i = 0; i < r->nevents; i++)
+		np += r->events[i].problem;
+	if (np) {
+		fprintf(out, "\nproblems, newest first:\n");
+		for (size_t i = r->nevents; i > 0; i--)
+			if (r->events[i - 1].problem)
+				print_log_event(out, &r->events[i - 1], "  ");
+	}
+	fprintf(out, "\n== timeline: %zu event%s ==\n", r->nevents, r->nevents == 1 ? "" : "s");
+	for (size_t i = 0; i < r->nevents; i++)
+		print_log_event(out, &r->events[i], "");
+	for (size_t i = 0; i < r->nwarnings; i++)
+		fprintf(out, "warning: %s\n", r->warnings[i]);
+	if (fflush(out) || ferror(out))
+		return ck_error_errno(errno ? errno : EIO, "writing the report");
+	return NULL;
+}
+
 struct ck_error *render_text(FILE *out, const struct report *r, const struct render_options *opt)
 {
+	if (r->target_kind && strcmp(r->target_kind, "log") == 0)
+		return render_log_text(out, r);
 	const struct rpt_process *p = &r->process;
 	bool all = opt && opt->all_threads;
 	fprintf(out, "coresummary: %s (%s, %zu %s%s)\n", r->input ? r->input : "?",

@@ -97,18 +97,31 @@ void report_deinit(struct report *r)
 		free(k->cpus[i].spinlock_name);
 	free(k->cpus);
 	free(k->dmesg);
-	for (size_t i = 0; i < r->nevents; i++) {
-		struct rpt_event *e = &r->events[i];
-		free(e->text);
-		free(e->time);
-		free(e->comm);
-		free(e->summary);
-		for (size_t j = 0; j < e->nframes; j++)
-			free(e->frames[j]);
-		free(e->frames);
-	}
+	for (size_t i = 0; i < r->nevents; i++)
+		report_event_deinit(&r->events[i]);
 	free(r->events);
+	for (size_t i = 0; i < r->nlogs; i++) {
+		struct rpt_log *l = &r->logs[i];
+		free(l->source);
+		free(l->product);
+		free(l->version);
+		free(l->build);
+		free(l->kernel);
+		free(l->host);
+	}
+	free(r->logs);
 	memset(r, 0, sizeof(*r));
+}
+
+void report_event_deinit(struct rpt_event *e)
+{
+	char *s[] = { e->text, e->time, e->time_utc, e->thread, e->comm, e->address,
+		      e->ip, e->module, e->core_file, e->summary, e->channel };
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		free(s[i]);
+	for (size_t j = 0; j < e->nframes; j++)
+		free(e->frames[j]);
+	free(e->frames);
 }
 
 struct ck_error *report_finding_add_thread(struct rpt_finding *f, size_t ti)

@@ -195,20 +195,37 @@ struct rpt_finding {
 	struct rpt_signature signature;
 };
 
-/* A kernel event found in a log (the kernel's own ring or a log file): klog_events.h. */
+/*
+ * An event found in a log: the kernel's own ring (klog_events.h) or a log
+ * file (analyzers/logs/log_events.h, which documents the fields).
+ */
 struct rpt_event {
-	const char *kind;		/* "hung-task", "soft-lockup", ... (static) */
-	const char *source;		/* "kernel log" or a file name (borrowed, static) */
+	const char *kind;		/* "hung-task", "soft-lockup", "psod", ... (static) */
+	const char *source;		/* "kernel log" (static) or a file's path (borrowed from report.logs) */
 	long line_no;			/* -1 unknown */
 	char *text, *time;		/* the line, the time as printed */
+	char *time_utc;			/* ISO 8601 UTC, only when the line has date and zone */
 	double uptime_s;		/* NAN unknown */
+	char *thread;			/* vmware.log thread ("vcpu-0", "mks") */
 	int64_t pid;			/* -1 unknown */
 	char *comm;
 	int cpu;			/* -1 unknown */
+	int64_t world, cartel;		/* vmkernel ids, -1 unknown */
+	int signal;			/* -1 unknown */
+	int exit_code;			/* vmx-exit, -1 unknown */
 	double duration_s;		/* NAN unknown */
-	char *summary;
+	char *address, *ip, *module, *core_file, *summary;
+	char *channel;			/* guestrpc-timeout */
 	char **frames;
 	size_t nframes;
+	bool problem;			/* a finding rests on it (text: listed under the verdict) */
+};
+
+/* A log file read (target "log"): what the log says of itself, NULL when it does not. */
+struct rpt_log {
+	char *source;
+	const char *format;		/* "vmware.log", "vmkernel.log", "hostd.log", "kernel-log" (static) */
+	char *product, *version, *build, *kernel, *host;
 };
 
 /* One vCPU of a kernel image and the task on it. */
@@ -249,7 +266,7 @@ struct rpt_kernel {
 
 struct report {
 	const char *input;		/* borrowed */
-	const char *target_kind;	/* "process-core" */
+	const char *target_kind;	/* "process-core", "kernel-image", "log" */
 	struct rpt_process process;
 	struct rpt_module *modules;
 	size_t nmodules;
@@ -268,8 +285,10 @@ struct report {
 	char **warnings;		/* soft errors: analyzers that failed, unreadable data */
 	size_t nwarnings;
 	struct rpt_kernel kernel;
-	struct rpt_event *events;
+	struct rpt_event *events;	/* log targets: in timeline order */
 	size_t nevents;
+	struct rpt_log *logs;
+	size_t nlogs;
 };
 
 /* The ps letters in the order of rpt_kernel.state_counts. */
@@ -286,6 +305,9 @@ struct ck_error *report_finding_add_thread(struct rpt_finding *f, size_t ti);
 struct ck_error *report_warn(struct report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 struct rpt_wait *report_add_wait(struct report *r);
+
+/* Free an event's strings (not the event). */
+void report_event_deinit(struct rpt_event *e);
 
 /* Index of the thread with this tid, -1 if none. */
 long report_thread_by_tid(const struct report *r, int64_t tid);

@@ -29,6 +29,7 @@
 enum target_kind {
 	TARGET_PROCESS_CORE = 1u << 0,
 	TARGET_KERNEL_IMAGE = 1u << 1,
+	TARGET_LOG = 1u << 2,		/* a text log (target_log.c; analyzers/logs/) */
 };
 
 /* How a frame was recovered (rust-minidump/Breakpad vocabulary). */
@@ -158,6 +159,9 @@ struct ck_error *target_core_open(const char *path, const struct target_core_opt
  * reads through vCPU 0's page tables, context frames only (for now). */
 struct ck_error *target_machine_open(const char *path, const struct target_core_options *opt,
 				     struct target **ret);
+
+/* Open a text log as a TARGET_LOG target: no memory, no threads (target_log.c). */
+struct ck_error *target_log_open(const char *path, struct target **ret);
 
 /* Open path as the target kind it is (target_open.c). */
 struct ck_error *target_open(const char *path, const struct target_core_options *opt,

@@ -10,6 +10,7 @@
 #include "target.h"
 
 #include "input.h"
+#include "log_events.h"
 
 struct ck_error *target_open(const char *path, const struct target_core_options *opt, struct target **ret)
 {
@@ -28,8 +29,11 @@ struct ck_error *target_open(const char *path, const struct target_core_options 
 		err = target_machine_open(in.path, &o, ret);
 		break;
 	default:
-		err = input_unsupported(&in, "a process core, ELF vmcore, VMware checkpoint (.vmss/.vmsn),"
-					" kdump-compressed or debug.guest file");
+		if (log_sniff_path(in.path) != LOG_FMT_NONE)	/* a text log, by its content */
+			err = target_log_open(in.path, ret);
+		else
+			err = input_unsupported(&in, "a process core, ELF vmcore, VMware checkpoint (.vmss/.vmsn),"
+						" kdump-compressed or debug.guest file, or a log");
 		break;
 	}
 	/* The targets hold their own descriptors of a decompressed copy: closing ours is safe. */

@@ -1,0 +1,31 @@
+/*
+ * log_report.h - log files into the report (target "log", and bundles):
+ * report.logs from each file's facts, report.events in timeline order
+ * (log_events_compare), and the verdict's findings (log_verdict.c).
+ */
+#ifndef COREKIT_LOG_REPORT_H
+#define COREKIT_LOG_REPORT_H
+
+#include "log_events.h"
+#include "report.h"
+
+/* Add the files' facts and events (in timeline order) to r, then the verdict. */
+struct ck_error *log_report_add(struct report *r, struct log_file *const *files, size_t n);
+
+/*
+ * Findings from r->events (marks the events they rest on as `problem`):
+ *   crash   vmx-crash, monitor-panic, unrecoverable-error, userworld-dump,
+ *           vmx-exit with a code other than 0, a core-dump with no other crash
+ *   panic   psod, oops, bug, panic (guest kernels, a Windows guest's bugcheck)
+ *   lockup  soft-lockup, hard-lockup, rcu-stall, a panic on a lockup
+ *   hung    hung-task, a stun of LOG_STUN_HUNG_S or more
+ *   tools   tools-heartbeat, guestrpc-timeout on any channel but toolbox-dnd
+ * Not problems: vmx-exit 0 (normal exit or migration source), cpu-reset
+ * (soft: the guest rebooted), power-on, suspend, warning, toolbox-dnd
+ * timeouts (drag and drop; harmless alone).  One finding per kind.
+ */
+struct ck_error *log_verdict(struct report *r);
+
+#define LOG_STUN_HUNG_S 1.0
+
+#endif

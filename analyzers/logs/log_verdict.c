@@ -1,0 +1,103 @@
+/* log_verdict.c - findings from log events (rules in log_report.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log_report.h"
+
+static int is(const struct rpt_event *e, const char *kind)
+{
+	return strcmp(e->kind, kind) == 0;
+}
+
+static int mentions(const struct rpt_event *e, const char *word)
+{
+	return e->summary && strstr(e->summary, word) != NULL;
+}
+
+/* Does event e count for finding kind fk? */
+static int counts_for(const struct report *r, const struct rpt_event *e, const char *fk)
+{
+	if (!strcmp(fk, "crash")) {
+		if (is(e, "vmx-crash") || is(e, "monitor-panic") || is(e, "unrecoverable-error") || is(e, "userworld-dump"))
+			return 1;
+		if (is(e, "vmx-exit"))
+			return e->exit_code > 0;
+		if (is(e, "core-dump")) {
+			/* a core written with no crash event of its file: something crashed unseen */
+			for (size_t i = 0; i < r->nevents; i++) {
+				const struct rpt_event *o = &r->events[i];
+				if (o->source == e->source && (is(o, "vmx-crash") || is(o, "monitor-panic") ||
+							       is(o, "unrecoverable-error") || is(o, "psod") ||
+							       is(o, "userworld-dump")))
+					return 0;
+			}
+			return 1;
+		}
+		return 0;
+	}
+	if (!strcmp(fk, "panic"))
+		return is(e, "psod") || is(e, "oops") || is(e, "bug") || is(e, "panic");
+	if (!strcmp(fk, "lockup"))
+		return is(e, "soft-lockup") || is(e, "hard-lockup") || is(e, "rcu-stall") ||
+		       (is(e, "panic") && (mentions(e, "LOCKUP") || mentions(e, "lockup")));
+	if (!strcmp(fk, "hung"))
+		return is(e, "hung-task") || (is(e, "stun") && e->duration_s >= LOG_STUN_HUNG_S) ||
+		       (is(e, "panic") && mentions(e, "hung_task"));
+	if (!strcmp(fk, "tools"))
+		return is(e, "tools-heartbeat") ||
+		       (is(e, "guestrpc-timeout") && !(e->channel && !strcmp(e->channel, "toolbox-dnd")));
+	return 0;
+}
+
+static const char *describe(const struct rpt_event *e, char *buf, size_t n)
+{
+	if (e->summary)
+		snprintf(buf, n, "%s", e->summary);
+	else
+		snprintf(buf, n, "%s", e->kind);
+	return buf;
+}
+
+struct ck_error *log_verdict(struct report *r)
+{
+	static const char *const order[] = { "crash", "panic", "lockup", "hung", "tools" };
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		const char *fk = order[k];
+		char *sum = NULL;
+		size_t len = 0, shown = 0, count = 0;
+		FILE *m = open_memstream(&sum, &len);
+		if (!m)
+			return &ck_enomem;
+		char prev[512] = "";
+		for (size_t i = 0; i < r->nevents; i++) {
+			struct rpt_event *e = &r->events[i];
+			if (!counts_for(r, e, fk))
+				continue;
+			e->problem = true;
+			count++;
+			char buf[512];
+			describe(e, buf, sizeof(buf));
+			if (!strcmp(buf, prev))
+				continue;	/* the same words again: counted, not repeated */
+			if (shown < 4)
+				fprintf(m, "%s%s", shown ? "; " : "", buf);
+			shown++;
+			snprintf(prev, sizeof(prev), "%s", buf);
+		}
+		if (shown > 4)
+			fprintf(m, "; and %zu more", shown - 4);
+		if (count > 1)
+			fprintf(m, " (%zu events)", count);
+		if (fclose(m) != 0) {
+			free(sum);
+			return &ck_enomem;
+		}
+		if (count && !report_add_finding(r, report_finding_kind(fk, strlen(fk)), "%s", sum)) {
+			free(sum);
+			return &ck_enomem;
+		}
+		free(sum);
+	}
+	return NULL;
+}

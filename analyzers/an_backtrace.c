@@ -34,6 +34,9 @@ static struct ck_error *fill_frame(struct rpt_frame *f, const struct target_fram
 		f->has_function_offset = si->function_start != 0;
 		f->function_offset = si->function_offset;
 	}
+	f->symbol = dup_or_null(si->symbol);
+	f->symbol_name = dup_or_null(si->symbol_name);
+	oom |= (si->symbol && !f->symbol) || (si->symbol_name && !f->symbol_name);
 	f->file = dup_or_null(si->file);
 	oom |= si->file && !f->file;
 	f->line = si->line;

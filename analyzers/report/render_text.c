@@ -39,8 +39,11 @@ static void print_frames(FILE *out, const struct rpt_thread *t)
 			fprintf(out, "??");
 		}
 		print_loc(out, f->file, f->line);
-		if (f->module)
-			fprintf(out, " in %s+0x%llx", f->module, (unsigned long long)f->module_offset);
+		if (f->module) {
+			char buf[256];
+			fprintf(out, " in %s+0x%llx", rpt_module_label(f->module, buf, sizeof(buf)),
+				(unsigned long long)f->module_offset);
+		}
 		fprintf(out, "  [%s]\n", frame_trust_name(f->trust));
 	}
 	if (t->incomplete)

@@ -169,8 +169,18 @@ static struct ck_error *top_signature(const struct report *r, const struct rpt_f
 		names[i] = NULL;
 	}
 	free_names(names, n);
-	if (!s->nframes)
-		return NULL;		/* never a signature built from nothing */
+	/* never a signature built from nothing: frames without a symbol ("libc.so.6+?") do not count */
+	bool named = false;
+	for (size_t k = 0; k < s->nframes; k++) {
+		size_t len = strlen(s->frames[k]);
+		named |= !(len >= 2 && strcmp(s->frames[k] + len - 2, "+?") == 0);
+	}
+	if (!named) {
+		free_names(s->frames, s->nframes);
+		s->frames = NULL;
+		s->nframes = 0;
+		return NULL;
+	}
 	s->present = true;
 	s->kind = fd->kind;
 	return set_hash(s, h);

@@ -339,7 +339,8 @@ static struct ck_error *crash_run(struct target *t, const struct analyzer_option
 	} else if ((sig == LSIG_SEGV || sig == LSIG_BUS) && !rp->has_addr && !sent) {
 		/* no NT_SIGINFO: what the signal was is known (NT_PRSTATUS), where it faulted is not */
 		c->kind = sig == LSIG_BUS ? "bus-error" : "invalid-access";
-		n = asprintf(&c->reason, "%s in %s (fault address unknown: the core has no siginfo)", sn, where);
+		n = asprintf(&c->reason, "%s in %s; the fault address is unknown: the core has no siginfo",
+			     sig == LSIG_BUS ? "bus error" : "memory access fault", where);
 	} else if ((sig == LSIG_SEGV || sig == LSIG_BUS) && rp->has_addr) {
 		bool accerr = rp->has_code && rp->si_code == 2;
 		if (addr < NULL_PAGE_LIMIT) {

@@ -9,6 +9,7 @@
 #     cxx cxx_throw         C++ names; an uncaught exception
 #     raise raise_static    raise(SIGABRT) from a signal handler, dynamic and -static
 #     inline5_other         inline5 built again with -DOTHER (another build-id)
+#     threads               5 threads, main dereferences NULL (kernel core: notes first)
 #     clang                 clang-14's cc1 (forked: -fno-integrated-cc1) crashing on `#pragma clang __debug crash`
 #     python3               /usr/bin/python3 calling os.abort()
 #     debuginfod            gcore of a running debuginfod (multi-threaded C++ server)
@@ -50,7 +51,8 @@ build cxx g++ -g -O2 "$SRC/cxx.cc"
 build cxx_throw g++ -g -O2 "$SRC/cxx.cc"
 build raise gcc -g -O2 "$SRC/raise_handler.c"
 build raise_static gcc -g -O2 -static "$SRC/raise_handler.c"
-for n in inline5 inline5c cxx raise raise_static; do
+build threads gcc -g -O2 -pthread "$SRC/threads.c"
+for n in inline5 inline5c cxx raise raise_static threads; do
 	kcore $n "$OUT/$n/exe"
 done
 kcore cxx_throw "$OUT/cxx_throw/exe" throw
@@ -64,7 +66,7 @@ kcore python3 /usr/bin/python3 -c 'import os; os.abort()'
 # a running multi-threaded server, dumped with gcore
 mkdir -p "$OUT/debuginfod/db"
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-debuginfod -d "$OUT/debuginfod/db/d.sqlite" -p "$port" -c 4 -g 4 >"$OUT/debuginfod/out" 2>&1 &
+debuginfod -d "$OUT/debuginfod/db/d.sqlite" -p "$port" -c 2 -g 1 >"$OUT/debuginfod/out" 2>&1 &
 pid=$!
 for i in $(seq 1 100); do
 	[ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -ge 4 ] && break

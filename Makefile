@@ -26,7 +26,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -I. $(addprefix -I,$(SRCDIRS)) \
 	-DCOREKIT_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ldw -lz -larchive -lcapstone -lbpf -lkdumpfile) -lpthread
+LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ldw -lz -larchive -lcapstone -lbpf -lkdumpfile) -liberty -lpthread
 
 LIBDIRS  := coredump vmss2core symbols analyzers
 SRCDIRS  := $(sort $(shell find $(LIBDIRS) -type d))

@@ -34,6 +34,9 @@ static struct ck_error *fill_frame(struct rpt_frame *f, const struct target_fram
 		f->has_function_offset = si->function_start != 0;
 		f->function_offset = si->function_offset;
 	}
+	f->symbol = dup_or_null(si->symbol);
+	f->symbol_name = dup_or_null(si->symbol_name);
+	oom |= (si->symbol && !f->symbol) || (si->symbol_name && !f->symbol_name);
 	f->file = dup_or_null(si->file);
 	oom |= si->file && !f->file;
 	f->line = si->line;
@@ -202,6 +205,7 @@ static struct ck_error *backtrace_run(struct target *t, const struct analyzer_op
 		if (err) {
 			if (err->kind == CK_ERR_SYSTEM)
 				return err;
+			rt->incomplete = true;		/* no frame at all: nothing is complete */
 			rt->unwind_error = strdup(err->msg);
 			ck_error_destroy(err);
 			if (!rt->unwind_error)
@@ -209,6 +213,22 @@ static struct ck_error *backtrace_run(struct target *t, const struct analyzer_op
 			continue;
 		}
 		rt->incomplete = incomplete;
+		if (incomplete) {
+			/* say why, always: a stack cut short must never read as complete */
+			const char *why = t->ops->unwind_stop ? t->ops->unwind_stop(t, i) : NULL;
+			char buf[96];
+			if (!why) {
+				if (nf >= max)
+					snprintf(buf, sizeof(buf), "stopped at the limit of %zu frames", max);
+				else
+					snprintf(buf, sizeof(buf), "no caller found for frame #%zu", nf ? nf - 1 : 0);
+				why = buf;
+			}
+			if (!(rt->unwind_error = strdup(why))) {
+				free(frames);
+				return &ck_enomem;
+			}
+		}
 		rt->frames = calloc(nf ? nf : 1, sizeof(*rt->frames));
 		if (!rt->frames) {
 			free(frames);

@@ -10,8 +10,9 @@
  * The hash is 64-bit FNV-1a over the kind and the names joined by '|' (stacks
  * by '\n'), printed as 16 hex digits.  Names are normalised (no leading
  * underscores, no @VERSION, no .constprop/.isra suffixes) so aliases hash
- * alike.  Kernel stacks use physical frames only: inline frames exist only
- * with DWARF, and the hash must not change with the debuginfo at hand.
+ * alike.  Every stack is hashed from its physical frames' ELF symbols,
+ * demangled (kernel: kallsyms names): inline frames and DWARF's names exist
+ * only with debug info, and the hash must not change with the debuginfo at hand.
  * The report's own signature is its main finding's: crash or panic, else
  * deadlock, lockup, hung (a list of blocked waits alone has none).
  */
@@ -73,35 +74,29 @@ static uint64_t fnv1a(uint64_t h, const char *s)
 	return h;
 }
 
-/* Normalised names of a thread, innermost first; process threads include
- * their inline sub-frames, kernel tasks do not (see above). */
+/* Normalised names of a thread's physical frames, innermost first: their ELF
+ * symbols demangled (a kernel's kallsyms names), never DWARF's names or
+ * inline sub-frames, so a stack hashes alike with and without debug info. */
 static struct ck_error *thread_names(const struct rpt_thread *th, char ***out, size_t *n)
 {
-	bool physical = th->task.present;
-	size_t cap = 0;
-	for (size_t f = 0; f < th->nframes; f++)
-		cap += (physical ? 0 : th->frames[f].ninlines) + 1;
-	char **v = calloc(cap ? cap : 1, sizeof(*v));
+	char **v = calloc(th->nframes ? th->nframes : 1, sizeof(*v));
 	if (!v)
 		return &ck_enomem;
 	size_t k = 0;
 	for (size_t f = 0; f < th->nframes; f++) {
 		const struct rpt_frame *fr = &th->frames[f];
-		for (size_t i = physical ? fr->ninlines : 0; i <= fr->ninlines; i++) {
-			const char *fn = i < fr->ninlines ? fr->inlines[i].function : fr->function;
-			char buf[256];
-			if (fn)
-				sym_normalize_name(fn, buf, sizeof(buf));
-			else
-				snprintf(buf, sizeof(buf), "%s+?", fr->module ? fr->module : "?");
-			if (!(v[k] = strdup(buf))) {
-				for (size_t j = 0; j < k; j++)
-					free(v[j]);
-				free(v);
-				return &ck_enomem;
-			}
-			k++;
+		char buf[512];
+		if (fr->symbol_name)
+			sym_normalize_name(fr->symbol_name, buf, sizeof(buf));
+		else
+			snprintf(buf, sizeof(buf), "%s+?", fr->module ? fr->module : "?");
+		if (!(v[k] = strdup(buf))) {
+			for (size_t j = 0; j < k; j++)
+				free(v[j]);
+			free(v);
+			return &ck_enomem;
 		}
+		k++;
 	}
 	*out = v;
 	*n = k;
@@ -174,8 +169,18 @@ static struct ck_error *top_signature(const struct report *r, const struct rpt_f
 		names[i] = NULL;
 	}
 	free_names(names, n);
-	if (!s->nframes)
-		return NULL;		/* never a signature built from nothing */
+	/* never a signature built from nothing: frames without a symbol ("libc.so.6+?") do not count */
+	bool named = false;
+	for (size_t k = 0; k < s->nframes; k++) {
+		size_t len = strlen(s->frames[k]);
+		named |= !(len >= 2 && strcmp(s->frames[k] + len - 2, "+?") == 0);
+	}
+	if (!named) {
+		free_names(s->frames, s->nframes);
+		s->frames = NULL;
+		s->nframes = 0;
+		return NULL;
+	}
 	s->present = true;
 	s->kind = fd->kind;
 	return set_hash(s, h);

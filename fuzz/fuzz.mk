@@ -14,7 +14,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 -g -Wall -Wextr
 	-Wno-unused-command-line-argument $(SAN) -fno-omit-frame-pointer \
 	-I. $(addprefix -I,$(shell find coredump vmss2core symbols analyzers -type d)) -DCOREKIT_VERSION='"$(VERSION)"' \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-FUZZ_LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ldw -lz -larchive -lcapstone -lbpf -lkdumpfile) -lpthread
+FUZZ_LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ldw -lz -larchive -lcapstone -lbpf -lkdumpfile) -liberty -lpthread
 
 FUZZ_LIB_SRC := $(filter-out %_main.c,$(foreach d,$(FUZZ_LIBDIRS),$(wildcard $(d)/*.c)))
 FUZZ_LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(FUZZ_LIB_SRC))

@@ -3,6 +3,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <libiberty/demangle.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,8 @@ static void info_free(struct sym_info *si)
 	if (!si)
 		return;
 	free(si->function);
+	free(si->symbol);
+	free(si->symbol_name);
 	free(si->file);
 	for (size_t i = 0; i < si->ninlines; i++) {
 		free(si->inlines[i].function);
@@ -275,15 +278,21 @@ static struct ck_error *grow(struct sym_resolver *r)
 	return NULL;
 }
 
-static const char *die_name(Dwarf_Die *die)
+/* A DIE's display name, malloc'd: its demangled linkage name (the full C++
+ * name with parameters, as eu-stack and c++filt print it), else DW_AT_name.
+ * *oom is set when a name existed but could not be copied. */
+static char *die_name(Dwarf_Die *die, bool *oom)
 {
 	Dwarf_Attribute attr;
 	const char *n = NULL;
-	if (dwarf_attr_integrate(die, DW_AT_name, &attr))
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
 		n = dwarf_formstring(&attr);
-	if (!n && dwarf_attr_integrate(die, DW_AT_linkage_name, &attr))
+	if (!n && dwarf_attr_integrate(die, DW_AT_name, &attr))
 		n = dwarf_formstring(&attr);
-	return n;
+	char *d = sym_demangle(n);
+	*oom |= n && !d;
+	return d;
 }
 
 /* DW_AT_call_file/DW_AT_call_line of an inlined_subroutine DIE. */
@@ -362,7 +371,8 @@ static struct ck_error *fallback_resolve(struct sym_resolver *r, uint64_t pc, ui
 		si->module_offset = pc - a.module_start;
 	}
 	if (a.function) {
-		if (!(si->function = strdup(a.function)))
+		if (!(si->function = strdup(a.function)) || !(si->symbol = strdup(a.function)) ||
+		    !(si->symbol_name = strdup(a.function)))
 			return &ck_enomem;
 		si->function_start = a.function_start;
 		si->function_offset = pc - a.function_start;
@@ -426,7 +436,7 @@ static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activa
 	}
 	const char *cur_file = src;
 	int cur_line = srcline;
-	const char *dwarf_func = NULL;
+	char *dwarf_func = NULL;
 	Dwarf_Addr dwarf_low = 0;
 	bool have_low = false;
 	size_t ninl = 0;
@@ -445,14 +455,13 @@ static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activa
 		int tag = dwarf_tag(&scopes[i]);
 		if (tag == DW_TAG_inlined_subroutine) {
 			struct sym_inline *in = &si->inlines[si->ninlines++];
-			const char *nm = die_name(&scopes[i]);
-			in->function = dup_or_null(nm);
+			in->function = die_name(&scopes[i], &oom);
 			in->file = dup_or_null(cur_file);
 			in->line = cur_line;
-			oom |= (nm && !in->function) || (cur_file && !in->file);
+			oom |= cur_file && !in->file;
 			call_site(cudie, &scopes[i], &cur_file, &cur_line);
 		} else if (tag == DW_TAG_subprogram) {
-			dwarf_func = die_name(&scopes[i]);
+			dwarf_func = die_name(&scopes[i], &oom);
 			if (dwarf_lowpc(&scopes[i], &dwarf_low) == 0 ||
 			    dwarf_entrypc(&scopes[i], &dwarf_low) == 0)
 				have_low = true;
@@ -468,11 +477,18 @@ static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activa
 	GElf_Off off = 0;
 	GElf_Sym sym;
 	const char *symname = fb_named ? NULL : dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
-	const char *fname = dwarf_func ? dwarf_func : symname;
-	if (fname) {
-		si->function = strdup(fname);
+	if (symname) {
+		si->symbol = strdup(symname);
+		si->symbol_name = sym_demangle(symname);
+		oom |= !si->symbol || !si->symbol_name;
+	}
+	/* the physical frame is named by its DWARF subprogram, else by its ELF symbol */
+	if (dwarf_func || si->symbol_name) {
+		bool from_dwarf = dwarf_func != NULL;
+		si->function = dwarf_func ? dwarf_func : strdup(si->symbol_name);
+		dwarf_func = NULL;
 		oom |= !si->function;
-		if (symname && (!dwarf_func || !have_low || addr - off <= dwarf_low + bias)) {
+		if (symname && (!from_dwarf || !have_low || addr - off <= dwarf_low + bias)) {
 			si->function_start = addr - off;
 		} else if (have_low) {
 			si->function_start = dwarf_low + bias;
@@ -480,6 +496,7 @@ static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activa
 		if (si->function_start && si->function_start <= pc)
 			si->function_offset = pc - si->function_start;
 	}
+	free(dwarf_func);
 	si->file = dup_or_null(cur_file);
 	si->line = cur_line;
 	oom |= cur_file && !si->file;
@@ -492,13 +509,20 @@ static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activa
 	 * kallsyms), so that a frame is named the same with and without debug info. */
 	const struct sym_fallback_answer a = fa;
 	if (fb_named) {
-		char *fn = strdup(a.function);
-		if (!fn) {
+		char *fn = strdup(a.function), *sy = strdup(a.function), *sn = strdup(a.function);
+		if (!fn || !sy || !sn) {
+			free(fn);
+			free(sy);
+			free(sn);
 			info_free(si);
 			return &ck_enomem;
 		}
 		free(si->function);
+		free(si->symbol);
+		free(si->symbol_name);
 		si->function = fn;
+		si->symbol = sy;
+		si->symbol_name = sn;
 		si->function_start = a.function_start;
 		si->function_offset = pc - a.function_start;
 	}
@@ -586,6 +610,27 @@ struct ck_error *sym_data_name(struct sym_resolver *r, uint64_t addr, char **ret
 	return NULL;
 }
 
+char *sym_demangle(const char *name)
+{
+	if (!name)
+		return NULL;
+	if (strncmp(name, "_Z", 2) != 0)
+		return strdup(name);
+	/* "_ZN3foo3barEv@@VER_1": the version is not part of the mangled name */
+	size_t n = strcspn(name, "@");
+	char *bare = strndup(name, n);
+	if (!bare)
+		return NULL;
+	/* c++filt's own flags: parameters, const/volatile, no abbreviations */
+	char *d = cplus_demangle(bare, DMGL_PARAMS | DMGL_ANSI | DMGL_VERBOSE);
+	if (d) {
+		free(bare);
+		return d;
+	}
+	free(bare);
+	return strdup(name);	/* not a valid mangled name: as it is */
+}
+
 void sym_normalize_name(const char *name, char *buf, size_t cap)
 {
 	if (!cap)
@@ -605,6 +650,10 @@ void sym_normalize_name(const char *name, char *buf, size_t cap)
 		n = cap - 1;
 	memcpy(buf, name, n);
 	buf[n] = 0;
+	/* a demangled clone: "foo(int) [clone .constprop.0]" */
+	char *cl = strstr(buf, " [clone .");
+	if (cl)
+		*cl = 0;
 	/* GCC clone suffixes: foo.constprop.0, foo.isra.0, foo.part.0, foo.cold */
 	static const char *const sfx[] = { ".constprop", ".isra", ".part", ".cold", ".lto_priv" };
 	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {

@@ -49,7 +49,7 @@ struct ck_error *sym_dwfl_error(enum ck_error_kind kind, const char *what);
 
 /* One function inlined at the PC (innermost first in sym_info.inlines). */
 struct sym_inline {
-	char *function;		/* NULL when DWARF has no name */
+	char *function;		/* demangled DW_AT_linkage_name, else DW_AT_name; NULL if neither */
 	char *file;		/* where the PC is inside this inlined body */
 	int line;		/* 0 when unknown */
 };
@@ -80,7 +80,12 @@ struct sym_info {
 	bool activation;		/* looked up at pc (true) or pc - 1 (return address) */
 	const struct sym_module *module;	/* NULL: PC in no known module */
 	uint64_t module_offset;		/* pc - module start */
-	char *function;			/* outermost (non-inlined) function or NULL */
+	char *function;			/* outermost (non-inlined) function or NULL: its DWARF
+					 * subprogram (demangled DW_AT_linkage_name, else
+					 * DW_AT_name), else the ELF symbol demangled */
+	char *symbol;			/* the ELF symbol as in the symbol table (mangled), or
+					 * a names-first fallback's name; NULL if none */
+	char *symbol_name;		/* symbol demangled: the same with and without DWARF */
 	uint64_t function_offset;	/* pc - function entry (valid if function) */
 	uint64_t function_start;	/* absolute entry address, 0 if unknown */
 	char *file;			/* location inside `function` (call site of the outermost inline) */
@@ -134,8 +139,15 @@ uint64_t sym_find_symbol(struct sym_resolver *r, const char *name);
  * addr lies inside an ELF symbol's extent, else *ret = NULL (heap, stack). */
 struct ck_error *sym_data_name(struct sym_resolver *r, uint64_t addr, char **ret);
 
+/* The demangled form of a C++ (Itanium ABI, "_Z...") symbol as c++filt prints
+ * it, "@VERSION" dropped first; a name that is not mangled is copied as it is.
+ * Malloc'd; NULL only when out of memory (name NULL: NULL). */
+char *sym_demangle(const char *name);
+
 /* Normalise a function name for comparisons and signatures: strip "@VERSION"/
- * "@@VERSION" and leading underscores.  Writes at most cap bytes (NUL included). */
+ * "@@VERSION", leading underscores, GCC clone suffixes (".constprop.0", and
+ * " [clone .constprop.0]" of demangled names).  Writes at most cap bytes (NUL
+ * included). */
 void sym_normalize_name(const char *name, char *buf, size_t cap);
 
 #endif

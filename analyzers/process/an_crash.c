@@ -28,6 +28,8 @@ static bool name_in(const char *fn, const char *const *names, size_t nn)
 	return false;
 }
 
+/* Matched on every name a frame has: its inline sub-frames, its DWARF name
+ * and its ELF symbol (a static executable's libc copies have no DWARF). */
 static bool frame_is(const struct rpt_frame *fr, const char *const *names, size_t nn)
 {
 	for (size_t i = 0; i <= fr->ninlines; i++) {
@@ -35,15 +37,7 @@ static bool frame_is(const struct rpt_frame *fr, const char *const *names, size_
 		if (fn && name_in(fn, names, nn))
 			return true;
 	}
-	return false;
-}
-
-static bool frame_named(const struct rpt_thread *th, const char *const *names, size_t nn)
-{
-	for (size_t f = 0; f < th->nframes && f < 16; f++)
-		if (frame_is(&th->frames[f], names, nn))
-			return true;
-	return false;
+	return fr->symbol_name && name_in(fr->symbol_name, names, nn);
 }
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -51,29 +45,63 @@ static bool frame_named(const struct rpt_thread *th, const char *const *names, s
 static const char *const assert_names[] = { "assert_fail", "assert_fail_base", "assert_perror_fail",
 					    "libc_assert_fail", "malloc_assert" };
 static const char *const abort_names[] = { "abort" };
-/* libc's way from abort()/assert() to the signal; the report names the caller
- * above it (matched by name, so a static executable's copies count too). */
+/* raising a signal at oneself, innermost first in libc's own order */
+static const char *const raise_names[] = { "raise", "gsignal", "pthread_kill", "kill", "tgkill" };
+/* libc's way from abort()/assert()/raise() to the signal; the report names the
+ * caller above it (matched by name, so a static executable's copies count too). */
 static const char *const plumbing_names[] = {
 	"pthread_kill_implementation", "pthread_kill_internal", "pthread_kill", "raise", "gsignal",
 	"abort", "assert_fail", "assert_fail_base", "assert_perror_fail", "libc_assert_fail",
 	"malloc_assert", "libc_message", "libc_message_impl", "libc_fatal", "malloc_printerr",
 	"fortify_fail", "chk_fail", "stack_chk_fail", "tgkill", "kill",
 };
+static const char *const trampoline_names[] = { "restore_rt" };
 
-/* Innermost frame that is neither abort/assert plumbing nor inside libc/ld.so:
- * where the program was.  Malloc'd. */
-static char *crash_site(const struct rpt_thread *th)
+/* How many frames from the top are libc plumbing (at most 16). */
+static size_t plumbing_depth(const struct rpt_thread *th)
 {
+	size_t f = 0;
+	while (f < th->nframes && f < 16 && frame_is(&th->frames[f], plumbing_names, NELEM(plumbing_names)))
+		f++;
+	return f;
+}
+
+/* Is one of names among the top `depth` frames? */
+static bool named_in_top(const struct rpt_thread *th, size_t depth, const char *const *names, size_t nn)
+{
+	for (size_t f = 0; f < depth && f < th->nframes; f++)
+		if (frame_is(&th->frames[f], names, nn))
+			return true;
+	return false;
+}
+
+static bool in_libc_module(const struct rpt_frame *fr)
+{
+	const char *m = fr->module;
+	return m && (strncmp(m, "libc.so", 7) == 0 || strncmp(m, "ld-linux", 8) == 0);
+}
+
+/* Innermost frame that is neither abort/assert/raise plumbing nor inside
+ * libc/ld.so: where the program was.  A signal trampoline right above the
+ * plumbing means a signal handler raised it: *in_handler is set and the
+ * place the handler interrupted is named.  Malloc'd. */
+static char *crash_site(const struct rpt_thread *th, bool *in_handler)
+{
+	*in_handler = false;
 	if (!th->nframes)
 		return strdup("an unknown function");
-	size_t f = 0;
-	while (f + 1 < th->nframes && f < 16 && frame_is(&th->frames[f], plumbing_names, NELEM(plumbing_names)))
+	size_t f = plumbing_depth(th);
+	if (f >= th->nframes)
+		f = th->nframes - 1;
+	if (f && f + 1 < th->nframes && frame_is(&th->frames[f], trampoline_names, NELEM(trampoline_names))) {
+		*in_handler = true;
 		f++;
-	for (; f + 1 < th->nframes; f++) {
-		const char *m = th->frames[f].module;
-		if (!(m && (strncmp(m, "libc.so", 7) == 0 || strncmp(m, "ld-linux", 8) == 0)))
-			break;
+		while (f + 1 < th->nframes && frame_is(&th->frames[f], plumbing_names, NELEM(plumbing_names)))
+			f++;
 	}
+	for (; f + 1 < th->nframes; f++)
+		if (!in_libc_module(&th->frames[f]) || frame_is(&th->frames[f], trampoline_names, NELEM(trampoline_names)))
+			break;
 	return rpt_frame_describe(&th->frames[f]);
 }
 
@@ -169,9 +197,16 @@ static struct ck_error *crash_run(struct target *t, const struct analyzer_option
 	/* si_code <= 0: a process sent the signal (kill, tgkill, sigqueue); > 0: the CPU or kernel raised it */
 	bool sent = rp->has_code && rp->si_code <= 0;
 	bool from_outside = sent && rp->sender_pid > 0 && rp->sender_pid != rp->pid;
-	char *where = crash_site(th);
+	bool in_handler;
+	char *where = crash_site(th, &in_handler);
 	if (!where)
 		return &ck_enomem;
+	/* what the top of the stack shows: libc's plumbing frames, any module */
+	size_t depth = plumbing_depth(th);
+	/* raise()/kill()/pthread_kill() at the top, and siginfo (if any) agrees it was sent */
+	bool raised = named_in_top(th, depth, raise_names, NELEM(raise_names)) && (!rp->has_code || sent) &&
+		      !named_in_top(th, depth, abort_names, NELEM(abort_names)) &&
+		      !named_in_top(th, depth, assert_names, NELEM(assert_names));
 	const char *sn = signal_name(sig);
 	char sigbuf[32];
 	if (!sn) {
@@ -184,15 +219,30 @@ static struct ck_error *crash_run(struct target *t, const struct analyzer_option
 		c->kind = "signal";
 		n = asprintf(&c->reason, "killed by %s sent by pid %lld, while in %s", sn,
 			     (long long)rp->sender_pid, where);
-	} else if (sig == LSIG_SEGV || sig == LSIG_BUS) {
+	} else if (raised) {
+		/* raise()/kill()/pthread_kill() of its own: name the outermost one the stack shows */
+		const char *fn = "raise";
+		for (size_t k = 0; k < NELEM(raise_names); k++)
+			for (size_t f = 0; f < depth; f++)
+				if (frame_is(&th->frames[f], &raise_names[k], 1))
+					fn = raise_names[k];
+		c->kind = "raise";
+		n = in_handler ? asprintf(&c->reason, "%s(%s) called from a signal handler, which interrupted %s",
+					  fn, sn, where)
+			       : asprintf(&c->reason, "%s(%s) called from %s", fn, sn, where);
+	} else if ((sig == LSIG_SEGV || sig == LSIG_BUS) && !rp->has_addr && !sent) {
+		/* no NT_SIGINFO: what the signal was is known (NT_PRSTATUS), where it faulted is not */
+		c->kind = sig == LSIG_BUS ? "bus-error" : "invalid-access";
+		n = asprintf(&c->reason, "%s in %s; the fault address is unknown: the core has no siginfo",
+			     sig == LSIG_BUS ? "bus error" : "memory access fault", where);
+	} else if ((sig == LSIG_SEGV || sig == LSIG_BUS) && rp->has_addr) {
 		bool accerr = rp->has_code && rp->si_code == 2;
-		if (rp->has_addr && addr < NULL_PAGE_LIMIT) {
+		if (addr < NULL_PAGE_LIMIT) {
 			c->kind = "null-deref";
 			n = asprintf(&c->reason, "NULL pointer dereference (address 0x%llx) in %s",
 				     (unsigned long long)addr, where);
-		} else if (rp->has_addr &&
-			   ((addr < rsp && rsp - addr <= STACK_SLACK) || (addr >= rsp && addr - rsp < 4096) ||
-			    max_repeat(th) > 64)) {
+		} else if ((addr < rsp && rsp - addr <= STACK_SLACK) || (addr >= rsp && addr - rsp < 4096) ||
+			   max_repeat(th) > 64) {
 			c->kind = "stack-overflow";
 			n = asprintf(&c->reason, "stack overflow (fault at 0x%llx, rsp 0x%llx) in %s",
 				     (unsigned long long)addr, (unsigned long long)rsp, where);
@@ -205,12 +255,12 @@ static struct ck_error *crash_run(struct target *t, const struct analyzer_option
 				     accerr ? "access to protected memory" : "access to unmapped memory",
 				     (unsigned long long)addr, where);
 		}
-	} else if (sig == LSIG_ABRT && frame_named(th, assert_names, NELEM(assert_names))) {
+	} else if (named_in_top(th, depth, assert_names, NELEM(assert_names))) {
 		/* the message is shown once, on its own (rpt_crash.assertion) */
 		c->assertion = abort_message(t);
 		c->kind = "assert";
 		n = asprintf(&c->reason, "assertion failed in %s", where);
-	} else if (sig == LSIG_ABRT && frame_named(th, abort_names, NELEM(abort_names))) {
+	} else if (named_in_top(th, depth, abort_names, NELEM(abort_names))) {
 		c->assertion = abort_message(t);
 		c->kind = "abort";
 		n = asprintf(&c->reason, "abort() called from %s", where);
@@ -222,7 +272,7 @@ static struct ck_error *crash_run(struct target *t, const struct analyzer_option
 		c->kind = "illegal-instruction";
 		n = asprintf(&c->reason, "illegal instruction in %s", where);
 	} else {
-		/* also SIGABRT without abort()/assert in the stack: raise() or kill() by the process itself */
+		/* a signal no frame explains (a raw tgkill syscall, an unnamed libc) */
 		c->kind = "signal";
 		n = asprintf(&c->reason, "killed by %s (%d)%s in %s", sn, sig,
 			     sent && rp->sender_pid > 0 ? ", sent by the process itself," : "", where);
@@ -234,7 +284,8 @@ static struct ck_error *crash_run(struct target *t, const struct analyzer_option
 	}
 	/* A window around a syscall in pthread_kill or pause says nothing: only
 	 * an instruction that faulted (or an unknown cause) gets one. */
-	bool faulted = !sent && strcmp(c->kind, "abort") != 0 && strcmp(c->kind, "assert") != 0;
+	bool faulted = !sent && strcmp(c->kind, "abort") != 0 && strcmp(c->kind, "assert") != 0 &&
+		       strcmp(c->kind, "raise") != 0;
 	if (th->nframes && faulted) {
 		const struct rpt_frame *f0 = &th->frames[0];
 		struct ck_error *err = disasm_window(t, f0->pc, f0->has_function_offset ? f0->pc - f0->function_offset : 0,

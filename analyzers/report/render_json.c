@@ -65,6 +65,7 @@ static void frame_json(FILE *out, const struct rpt_frame *f, size_t idx)
 	jkey(out, "module_offset", &first);
 	if (f->module) jaddr(out, f->module_offset); else fputs("null", out);
 	jkey(out, "function", &first); jstr(out, f->function);
+	jkey(out, "symbol", &first); jstr(out, f->symbol);
 	jkey(out, "function_offset", &first);
 	if (f->function && f->has_function_offset) jaddr(out, f->function_offset); else fputs("null", out);
 	jkey(out, "file", &first); jstr(out, f->file);

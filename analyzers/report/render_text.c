@@ -39,14 +39,17 @@ static void print_frames(FILE *out, const struct rpt_thread *t)
 			fprintf(out, "??");
 		}
 		print_loc(out, f->file, f->line);
-		if (f->module)
-			fprintf(out, " in %s+0x%llx", f->module, (unsigned long long)f->module_offset);
+		if (f->module) {
+			char buf[256];
+			fprintf(out, " in %s+0x%llx", rpt_module_label(f->module, buf, sizeof(buf)),
+				(unsigned long long)f->module_offset);
+		}
 		fprintf(out, "  [%s]\n", frame_trust_name(f->trust));
 	}
-	if (t->incomplete)
-		fprintf(out, "  ... (unwinding stopped here)\n");
-	if (t->unwind_error)
+	if (!t->nframes && t->unwind_error)
 		fprintf(out, "  (no frames: %s)\n", t->unwind_error);
+	else if (t->incomplete)
+		fprintf(out, "  ... (unwinding stopped here: %s)\n", t->unwind_error ? t->unwind_error : "reason unknown");
 }
 
 static void print_tid_list(FILE *out, const struct report *r, const struct rpt_group *g)

@@ -17,6 +17,8 @@ static void frame_deinit(struct rpt_frame *f)
 {
 	free(f->module);
 	free(f->function);
+	free(f->symbol);
+	free(f->symbol_name);
 	free(f->file);
 	for (size_t i = 0; i < f->ninlines; i++) {
 		free(f->inlines[i].function);
@@ -228,6 +230,14 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+const char *rpt_module_label(const char *module, char *buf, size_t cap)
+{
+	if (!module || module[0] == '[')
+		return module;
+	snprintf(buf, cap, "[%s]", module);
+	return buf;
+}
+
 char *rpt_frame_describe(const struct rpt_frame *f)
 {
 	char *s = NULL;
@@ -239,8 +249,11 @@ char *rpt_frame_describe(const struct rpt_frame *f)
 		n = asprintf(&s, "%s (%s:%d)", fn, base_name(file), line);
 	else if (fn)
 		n = asprintf(&s, "%s", fn);
-	else if (f->module)
-		n = asprintf(&s, "%s+0x%llx", f->module, (unsigned long long)f->module_offset);
+	else if (f->module) {
+		char buf[256];
+		n = asprintf(&s, "%s+0x%llx", rpt_module_label(f->module, buf, sizeof(buf)),
+			     (unsigned long long)f->module_offset);
+	}
 	else
 		n = asprintf(&s, "0x%llx", (unsigned long long)f->pc);
 	return n < 0 ? NULL : s;

@@ -40,7 +40,9 @@ struct rpt_frame {
 	enum frame_trust trust;
 	char *module;			/* short module name (basename), NULL if none */
 	uint64_t module_offset;
-	char *function;
+	char *function;			/* DWARF subprogram, else ELF symbol; demangled */
+	char *symbol;			/* the ELF symbol as in the symbol table (mangled), NULL if none */
+	char *symbol_name;		/* symbol demangled: what signatures hash (not rendered) */
 	bool has_function_offset;
 	uint64_t function_offset;
 	char *file;
@@ -75,7 +77,8 @@ struct rpt_thread {
 	struct rpt_frame *frames;
 	size_t nframes;
 	bool incomplete;		/* the unwinder stopped before the outermost frame */
-	char *unwind_error;		/* why the thread has no frames at all */
+	char *unwind_error;		/* why unwinding stopped early, or why there are no
+					 * frames at all; set whenever incomplete */
 	long group;			/* index into report.groups, -1 if none */
 	char *state;			/* one-line "blocked on ..." from the locks analyzer */
 	struct rpt_task task;		/* kernel images */
@@ -121,7 +124,8 @@ struct rpt_crash {
 	size_t thread;			/* index into report.threads */
 	const char *kind;		/* "null-deref", "stack-overflow", "abort", "assert",
 					 * "invalid-access", "illegal-instruction", "arithmetic",
-					 * "bus-error", "signal" (static; non-exhaustive) */
+					 * "bus-error", "raise" (raise()/kill()/pthread_kill() of
+					 * its own), "signal" (static; non-exhaustive) */
 	char *reason;			/* one line for humans */
 	char *assertion;		/* glibc's abort message, when found */
 	uint64_t pc;
@@ -312,8 +316,12 @@ void report_event_deinit(struct rpt_event *e);
 /* Index of the thread with this tid, -1 if none. */
 long report_thread_by_tid(const struct report *r, int64_t tid);
 
-/* "func (file.c:12)" / "module+0x1234" / "0x7f..." for a frame; malloc'd. */
+/* "func (file.c:12)" / "[module]+0x1234" / "0x7f..." for a frame; malloc'd.
+ * The module is bracketed so that a program called "main" never reads like
+ * the function main. */
 char *rpt_frame_describe(const struct rpt_frame *f);
+/* A module name as frames show it: "[main]", "[libc.so.6]"; "[vdso: 12]" stays. */
+const char *rpt_module_label(const char *module, char *buf, size_t cap);
 /* Name to show for a frame: innermost inline, else function, else NULL. */
 const char *rpt_frame_top_name(const struct rpt_frame *f);
 

@@ -124,6 +124,9 @@ struct target_ops {
 	 * without a file or symbols, a --sysroot or --debug-dir that provided
 	 * nothing).  *list is borrowed; n may be 0. */
 	struct ck_error *(*warnings)(struct target *t, const char *const **list, size_t *n);
+	/* May be NULL: why the last unwind of thread i stopped early (its
+	 * *incomplete), borrowed; NULL when it did not or the reason is unknown. */
+	const char *(*unwind_stop)(struct target *t, size_t i);
 };
 
 struct target {

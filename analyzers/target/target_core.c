@@ -16,6 +16,7 @@
 #include "elfnotes.h"
 #include "report.h"
 
+#include <elfutils/libdwelf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -33,6 +34,9 @@ enum {
 	PRSTATUS_REG_OFF = 112,
 	PRPSINFO_SIZE = 136,
 	NT_SIGINFO_TYPE = 0x53494749,
+	NT_AUXV_TYPE = 6,
+	AUXV_AT_ENTRY = 9,
+	BUILD_ID_MAX = 64,		/* bytes */
 };
 
 /* Index of orig_rax in elf_prstatus.pr_reg (struct user_regs_struct); the rest is elfnotes.h's. */
@@ -41,6 +45,7 @@ enum { UR_ORIG_RAX = 15 };
 struct seg {
 	uint64_t vaddr, memsz, filesz;
 	off_t off;
+	bool trunc;		/* filesz cut short by the end of the file */
 };
 
 struct cache_page {
@@ -78,7 +83,12 @@ struct core_target {
 	struct sym_resolver *syms;
 	char *debug_dir;		/* --debug-dir, for the warnings */
 	size_t sysroot_files, sysroot_found;
+	/* what opening found wrong (truncation, notes, build-ids) first, then
+	 * the modules' lines once asked (done) */
 	struct target_warnings warns;
+	uint64_t at_entry;		/* AT_ENTRY of NT_AUXV: the program's entry point */
+	bool has_entry;
+	char **stop_why;		/* per thread: why its unwinding stopped early, or NULL */
 };
 
 #define CT(t) ((struct core_target *)(t))
@@ -315,6 +325,7 @@ struct unwind_ctx {
 	struct target_frame *frames;
 	size_t n, max;
 	bool oom;
+	uint64_t last_sp;		/* rsp of the last frame recovered, 0 unknown */
 };
 
 static int frame_cb(Dwfl_Frame *state, void *arg)
@@ -329,6 +340,8 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	struct target_frame *f = &u->frames[u->n];
 	f->pc = pc;
 	f->activation = act;
+	Dwarf_Word sp;
+	u->last_sp = dwfl_frame_reg(state, 7, &sp) == 0 ? sp : 0;	/* DWARF 7: rsp */
 	/* DWARF numbers of rbx, rbp, r12..r15 */
 	static const unsigned dwarf_saved[FRAME_NSAVED] = { 3, 6, 12, 13, 14, 15 };
 	f->saved_valid = 0;
@@ -365,7 +378,7 @@ static struct ck_error *core_unwind(struct target *t, size_t i, size_t max,
 	struct core_target *c = CT(t);
 	if (i >= c->nthreads || !max)
 		return ck_error_create(CK_ERR_USAGE, "no thread %zu", i);
-	struct unwind_ctx u = { c, calloc(max, sizeof(struct target_frame)), 0, max, false };
+	struct unwind_ctx u = { c, calloc(max, sizeof(struct target_frame)), 0, max, false, 0 };
 	if (!u.frames)
 		return &ck_enomem;
 	int rc = dwfl_getthread_frames(c->dwfl, (pid_t)c->threads[i].tid, frame_cb, &u);
@@ -373,17 +386,17 @@ static struct ck_error *core_unwind(struct target *t, size_t i, size_t max,
 		free(u.frames);
 		return &ck_enomem;
 	}
+	const char *msg = rc == -1 ? dwfl_errmsg(-1) : NULL;
 	/* rc 0: the unwinder found no caller (end of the stack); 1: we stopped
 	 * it (max frames); -1: it failed to recover a caller.  Failing after
 	 * the process's or a thread's entry point is the normal end. */
 	if (u.n == 0) {
-		const char *msg = dwfl_errmsg(-1);
 		free(u.frames);
 		return ck_error_create(CK_ERR_INPUT, "thread %lld: no frame: %s", (long long)c->threads[i].tid,
 				       msg ? msg : "unwinder failed");
 	}
 	bool outermost = false;
-	if (rc == -1 && u.n) {
+	if (rc != 1) {
 		const struct sym_info *si;
 		const struct target_frame *last = &u.frames[u.n - 1];
 		struct ck_error *err = sym_lookup(c->syms, last->pc, last->activation, &si);
@@ -395,11 +408,42 @@ static struct ck_error *core_unwind(struct target *t, size_t i, size_t max,
 		sym_normalize_name(si->function, name, sizeof(name));
 		outermost = strcmp(name, "start") == 0 || strcmp(name, "clone") == 0 || strcmp(name, "clone3") == 0;
 	}
-	*incomplete = rc == 1 || (rc == -1 && !outermost);
+	/* The stack the last frame stands on missing from the core (a truncated
+	 * file, a dump filter) ends the unwinding as quietly as a real end. */
+	uint64_t sp = u.last_sp ? u.last_sp : c->threads[i].regs.gpr[X86_RSP];
+	uint64_t word;
+	bool found = false;
+	struct ck_error *rerr = outermost || rc == 1 ? NULL : seg_read(c, sp, &word, sizeof(word), &found);
+	ck_error_destroy(rerr);
+	bool stack_missing = !outermost && rc != 1 && !found;
+	*incomplete = rc == 1 || (rc == -1 && !outermost) || stack_missing;
+	char *why = NULL;
+	int k = 0;
+	if (rc == 1)
+		k = asprintf(&why, "stopped at the limit of %zu frames", max);
+	else if (stack_missing) {
+		const struct seg *sg = seg_find(c, sp);
+		k = asprintf(&why, "the stack at 0x%llx (rsp of frame #%zu) is not in the core%s",
+			     (unsigned long long)sp, u.n - 1,
+			     sg && sg->filesz < sg->memsz && sg->trunc ? ": the core file ends before it" : "");
+	} else if (*incomplete)
+		k = asprintf(&why, "no caller found for frame #%zu: %s", u.n - 1, msg ? msg : "unwinder failed");
 	(void)dwfl_errno();
+	if (k < 0 || (*incomplete && !why)) {
+		free(u.frames);
+		return &ck_enomem;
+	}
+	free(c->stop_why[i]);
+	c->stop_why[i] = why;
 	*frames = u.frames;
 	*n = u.n;
 	return NULL;
+}
+
+static const char *core_unwind_stop(struct target *t, size_t i)
+{
+	struct core_target *c = CT(t);
+	return i < c->nthreads ? c->stop_why[i] : NULL;
 }
 
 static void core_destroy(struct target *t)
@@ -408,6 +452,9 @@ static void core_destroy(struct target *t)
 	if (!c)
 		return;
 	target_warnings_fini(&c->warns);
+	for (size_t i = 0; c->stop_why && i < c->nthreads; i++)
+		free(c->stop_why[i]);
+	free(c->stop_why);
 	free(c->debug_dir);
 	sym_resolver_destroy(c->syms);
 	if (c->dwfl)
@@ -435,13 +482,10 @@ static struct ck_error *core_warnings(struct target *t, const char *const **list
 	struct core_target *c = CT(t);
 	if (!c->warns.done) {
 		struct sym_options so = { c->debug_dir, c->symcfg.sysroot };
-		struct target_warnings w = { 0 };
-		struct ck_error *err = target_warnings_build(&w, c->syms, &so, c->sysroot_files, c->sysroot_found);
-		if (err) {
-			target_warnings_fini(&w);
+		struct ck_error *err = target_warnings_build(&c->warns, c->syms, &so, c->sysroot_files,
+							     c->sysroot_found);
+		if (err)
 			return err;
-		}
-		c->warns = w;
 		c->warns.done = true;
 	}
 	*list = (const char *const *)c->warns.lines;
@@ -460,6 +504,7 @@ static const struct target_ops core_ops = {
 	.process = core_process,
 	.destroy = core_destroy,
 	.warnings = core_warnings,
+	.unwind_stop = core_unwind_stop,
 };
 
 /* ---- opening ---- */
@@ -481,9 +526,9 @@ static int32_t get32(const unsigned char *p)
 static struct ck_error *add_thread(struct core_target *c, const unsigned char *d, size_t len,
 				   unsigned long long off)
 {
-	if (len < PRSTATUS_SIZE)
-		return ck_error_at(c->path, off, "NT_PRSTATUS note is %zu bytes, expected %d", len,
-				   PRSTATUS_SIZE);
+	if (len < PRSTATUS_SIZE)	/* a damaged note: the thread is lost, and the report says so */
+		return target_warn_add(&c->warns, "%s: offset 0x%llx: NT_PRSTATUS note is %zu bytes, expected %d: "
+				       "a thread is missing from this report", c->path, off, len, PRSTATUS_SIZE);
 	if (c->nthreads >= MAX_THREADS)
 		return ck_error_at(c->path, off, "more than %d threads", MAX_THREADS);
 	if (c->nthreads == c->threads_cap) {
@@ -539,6 +584,137 @@ static struct ck_error *parse_nt_file(struct core_target *c, const unsigned char
 	return NULL;
 }
 
+/* ---- build-ids: the core's own record against the files on disk ---- */
+
+static void hex_of(const unsigned char *b, size_t n, char *out)
+{
+	out[0] = 0;
+	for (size_t i = 0; i < n && i < BUILD_ID_MAX; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+/* The GNU build-id of the ELF image mapped at start, read from the core's own
+ * memory (the kernel and gcore dump the first page of every ELF mapping) into
+ * out[2 * BUILD_ID_MAX + 1] as hex; "" when the core does not have it. */
+static void core_build_id(struct core_target *c, uint64_t start, char *out)
+{
+	out[0] = 0;
+	unsigned char eh[64], ph[56 * 32], nb[1024];
+	bool found = false;
+	struct ck_error *err = seg_read(c, start, eh, sizeof(eh), &found);
+	if (err || !found || memcmp(eh, ELFMAG, 4) != 0 || eh[EI_CLASS] != ELFCLASS64) {
+		ck_error_destroy(err);
+		return;
+	}
+	uint16_t type, phentsize, phnum;
+	memcpy(&type, eh + 16, 2);
+	memcpy(&phentsize, eh + 54, 2);
+	memcpy(&phnum, eh + 56, 2);
+	uint64_t phoff = get64(eh + 32);
+	if (phentsize != 56 || !phnum || phnum > 32 || phoff > 4096)
+		return;
+	if ((err = seg_read(c, start + phoff, ph, (size_t)phnum * 56, &found)) || !found) {
+		ck_error_destroy(err);
+		return;
+	}
+	uint64_t first = UINT64_MAX;
+	for (size_t i = 0; i < phnum; i++)
+		if (get32(ph + i * 56) == PT_LOAD && get64(ph + i * 56 + 16) < first)
+			first = get64(ph + i * 56 + 16);
+	if (first == UINT64_MAX)
+		return;
+	uint64_t bias = type == ET_DYN ? start - (first & ~(uint64_t)(PAGE - 1)) : 0;
+	for (size_t i = 0; i < phnum; i++) {
+		if (get32(ph + i * 56) != PT_NOTE)
+			continue;
+		uint64_t len = get64(ph + i * 56 + 32);
+		if (len > sizeof(nb))
+			len = sizeof(nb);
+		if ((err = seg_read(c, bias + get64(ph + i * 56 + 16), nb, (size_t)len, &found)) || !found) {
+			ck_error_destroy(err);
+			continue;
+		}
+		for (size_t o = 0; o + 12 <= len;) {
+			uint32_t nsz = (uint32_t)get32(nb + o), dsz = (uint32_t)get32(nb + o + 4);
+			uint32_t nt = (uint32_t)get32(nb + o + 8);
+			size_t d = o + 12 + ((nsz + 3) & ~3u);
+			if (nsz > len || dsz > len || d + dsz > len)
+				break;
+			if (nt == NT_GNU_BUILD_ID && nsz == 4 && memcmp(nb + o + 12, "GNU", 4) == 0 && dsz) {
+				hex_of(nb + d, dsz, out);
+				return;
+			}
+			o = d + ((dsz + 3) & ~3u);
+		}
+	}
+}
+
+static void elf_build_id(Elf *e, char *out)
+{
+	const void *bits = NULL;
+	ssize_t n = e ? dwelf_elf_gnu_build_id(e, &bits) : -1;
+	out[0] = 0;
+	if (n > 0)
+		hex_of(bits, (size_t)n, out);
+}
+
+static void file_build_id(const char *path, char *out)
+{
+	out[0] = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	elf_build_id(e, out);
+	if (e)
+		elf_end(e);
+	close(fd);
+}
+
+/* The offset-0 NT_FILE mapping of the program: the file whose mapping holds
+ * AT_ENTRY (the first offset-0 mapping when the core has no NT_AUXV). */
+static const struct file_map *main_mapping(const struct core_target *c)
+{
+	const char *path = NULL;
+	for (size_t i = 0; i < c->nfiles && c->has_entry && !path; i++)
+		if (c->at_entry >= c->files[i].start && c->at_entry < c->files[i].end)
+			path = c->files[i].path;
+	for (size_t i = 0; i < c->nfiles; i++)
+		if (c->files[i].pgoff == 0 && c->files[i].path[0] == '/' && (!path || strcmp(c->files[i].path, path) == 0))
+			return &c->files[i];
+	return NULL;
+}
+
+/* Every module whose file libdwfl took (by path, build-id, --sysroot,
+ * debuginfod): its build-id must be the one the core recorded. */
+static struct ck_error *check_module_ids(struct core_target *c)
+{
+	for (size_t i = 0; i < c->nfiles; i++) {
+		const struct file_map *f = &c->files[i];
+		if (f->pgoff != 0 || f->path[0] != '/')
+			continue;
+		char want[2 * BUILD_ID_MAX + 1], have[2 * BUILD_ID_MAX + 1];
+		core_build_id(c, f->start, want);
+		Dwfl_Module *mod = want[0] ? dwfl_addrmodule(c->dwfl, f->start) : NULL;
+		GElf_Addr bias;
+		Elf *e = mod ? dwfl_module_getelf(mod, &bias) : NULL;
+		(void)dwfl_errno();
+		if (!e)
+			continue;
+		elf_build_id(e, have);
+		const char *file = NULL;
+		dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &file, NULL);
+		if (have[0] && strcmp(have, want) != 0) {
+			struct ck_error *err = target_warn_add(&c->warns, "module %s: the file used (%s) has build-id %s, "
+							       "the core's is %s: its frames are not to be trusted",
+							       f->path, file ? file : f->path, have, want);
+			if (err)
+				return err;
+		}
+	}
+	return NULL;
+}
+
 static char *dup_field(const unsigned char *p, size_t max)
 {
 	size_t n = strnlen((const char *)p, max);
@@ -555,8 +731,20 @@ static char *dup_field(const unsigned char *p, size_t max)
 
 static struct ck_error *parse_notes(struct core_target *c, const GElf_Phdr *ph)
 {
-	if (ph->p_filesz > (uint64_t)c->size || ph->p_offset > (uint64_t)c->size - ph->p_filesz)
-		return ck_error_at(c->path, ph->p_offset, "PT_NOTE runs past the end of the file");
+	if (ph->p_offset >= (uint64_t)c->size)
+		return ck_error_at(c->path, ph->p_offset, "PT_NOTE starts past the end of the file");
+	GElf_Phdr cut = *ph;
+	if (ph->p_filesz > (uint64_t)c->size - ph->p_offset) {
+		/* a truncated core: read the notes that are there */
+		cut.p_filesz = (uint64_t)c->size - ph->p_offset;
+		struct ck_error *werr = target_warn_add(&c->warns, "%s: PT_NOTE at offset 0x%llx needs %llu bytes, the file "
+							"has %llu: the core is truncated, notes past its end are lost",
+							c->path, (unsigned long long)ph->p_offset,
+							(unsigned long long)ph->p_filesz, (unsigned long long)cut.p_filesz);
+		if (werr)
+			return werr;
+		ph = &cut;
+	}
 	if (ph->p_filesz > MAX_NOTES)
 		return ck_error_at(c->path, ph->p_offset, "PT_NOTE of %llu bytes is larger than the %d MiB limit",
 				   (unsigned long long)ph->p_filesz, MAX_NOTES >> 20);
@@ -595,11 +783,22 @@ static struct ck_error *parse_notes(struct core_target *c, const GElf_Phdr *ph)
 			c->proc.si_pid = c->proc.si_code <= 0 ? get32(desc + 16) : -1;
 		} else if (core && nh.n_type == NT_FILE && !c->files && nh.n_descsz >= 16) {
 			err = parse_nt_file(c, desc, nh.n_descsz, foff);
+		} else if (core && nh.n_type == NT_AUXV_TYPE) {
+			for (size_t k = 0; k + 16 <= nh.n_descsz; k += 16)
+				if (get64(desc + k) == AUXV_AT_ENTRY) {
+					c->at_entry = get64(desc + k + 8);
+					c->has_entry = true;
+				}
 		}
 		if (err)
 			return err;
 		off = next;
 	}
+	/* A note header that does not parse hides every note after it (threads too). */
+	if (off < data->d_size)
+		return target_warn_add(&c->warns, "%s: offset 0x%llx: a note in PT_NOTE does not parse: the %zu bytes of "
+				       "notes after it (threads among them) are ignored",
+				       c->path, (unsigned long long)(ph->p_offset + off), data->d_size - off);
 	return NULL;
 }
 
@@ -633,7 +832,11 @@ static struct ck_error *open_elf(struct core_target *c, const char *path)
 		return ck_error_at(c->path, 0, "bad ELF header: %s", elf_errmsg(-1));
 	if (eh.e_type != ET_CORE)
 		return ck_error_at(c->path, 16, "not a core file (e_type %u)", eh.e_type);
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64)
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64)
+		return ck_error_at(c->path, EI_CLASS, "a 32-bit core (ELFCLASS32, e_machine %u%s): only 64-bit x86-64 "
+				   "cores are read", eh.e_machine,
+				   eh.e_machine == EM_X86_64 ? ": x32" : eh.e_machine == EM_386 ? ": i386" : "");
+	if (eh.e_machine != EM_X86_64)
 		return ck_error_at(c->path, 18, "not an x86-64 core (e_machine %u)", eh.e_machine);
 	size_t phnum;
 	if (elf_getphdrnum(c->elf, &phnum) != 0 || phnum == 0)
@@ -644,6 +847,8 @@ static struct ck_error *open_elf(struct core_target *c, const char *path)
 	if (!c->segs)
 		return &ck_enomem;
 	bool notes = false;
+	size_t cut_segs = 0;
+	uint64_t cut_bytes = 0;
 	for (size_t i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
 		if (!gelf_getphdr(c->elf, (int)i, &ph))
@@ -653,12 +858,18 @@ static struct ck_error *open_elf(struct core_target *c, const char *path)
 			if (filesz > ph.p_memsz)
 				filesz = ph.p_memsz;
 			/* A truncated core keeps what is there; the rest reads as absent. */
+			uint64_t want = filesz;
 			if (ph.p_offset > (uint64_t)c->size)
 				filesz = 0;
 			else if (filesz > (uint64_t)c->size - ph.p_offset)
 				filesz = (uint64_t)c->size - ph.p_offset;
+			if (filesz < want) {
+				cut_segs++;
+				cut_bytes += want - filesz;
+			}
 			if (ph.p_memsz)
-				c->segs[c->nsegs++] = (struct seg){ ph.p_vaddr, ph.p_memsz, filesz, (off_t)ph.p_offset };
+				c->segs[c->nsegs++] = (struct seg){ ph.p_vaddr, ph.p_memsz, filesz, (off_t)ph.p_offset,
+								    filesz < want };
 		} else if (ph.p_type == PT_NOTE) {
 			struct ck_error *err = parse_notes(c, &ph);
 			if (err)
@@ -668,6 +879,15 @@ static struct ck_error *open_elf(struct core_target *c, const char *path)
 	}
 	if (!notes || !c->nthreads)
 		return ck_error_at(c->path, eh.e_phoff, "core has no thread (NT_PRSTATUS) notes");
+	if (cut_segs) {
+		struct ck_error *werr = target_warn_add(&c->warns, "%s: the core is truncated: %zu memory segment%s "
+							"end%s past the end of the file (%llu bytes missing); "
+							"what was there reads as absent",
+							c->path, cut_segs, cut_segs == 1 ? "" : "s", cut_segs == 1 ? "s" : "",
+							(unsigned long long)cut_bytes);
+		if (werr)
+			return werr;
+	}
 	qsort(c->segs, c->nsegs, sizeof(*c->segs), seg_cmp);
 	for (size_t i = 1; i < c->nsegs; i++)
 		if (c->segs[i].vaddr < c->segs[i - 1].vaddr + c->segs[i - 1].memsz)
@@ -733,18 +953,34 @@ static struct ck_error *report_sysroot(struct core_target *c, const char *sysroo
 				}
 			}
 		}
+		/* a file of another build is no file of this core */
+		char want[2 * BUILD_ID_MAX + 1], have[2 * BUILD_ID_MAX + 1];
+		bool other = false;
+		if (ok) {
+			core_build_id(c, f->start, want);
+			elf_build_id(e, have);
+			other = want[0] && have[0] && strcmp(want, have) != 0;
+		}
 		if (e)
 			elf_end(e);
 		if (fd >= 0)
 			close(fd);
+		struct ck_error *werr = other ? target_warn_add(&c->warns, "module %s: %s has build-id %s, the core's is %s: "
+								"not used", f->path, file, have, want) : NULL;
+		if (werr) {
+			free(file);
+			return werr;
+		}
+		if (other)
+			ok = false;
 		c->sysroot_files++;
-		c->sysroot_found += fd >= 0;
+		c->sysroot_found += fd >= 0 && !other;
 		unsigned char magic[4];
 		struct ck_error *rerr = NULL;
 		if (ok && !dwfl_report_elf(c->dwfl, f->path, file, -1,
 					   eh.e_type == ET_DYN ? f->start - first : 0, false)) {
 			(void)dwfl_errno();	/* unreadable or overlapping: leave it out */
-		} else if (fd < 0 && !(rerr = core_read(&c->base, f->start, magic, 4)) &&
+		} else if ((fd < 0 || other) && !(rerr = core_read(&c->base, f->start, magic, 4)) &&
 			   memcmp(magic, ELFMAG, 4) == 0) {
 			/* an ELF file (its header is in the core) missing from the
 			 * sysroot: a module without a file, so its frames still name
@@ -801,6 +1037,33 @@ struct ck_error *target_core_open(const char *path, const struct target_core_opt
 	c->base.path = c->path;
 	if ((err = open_elf(c, path)))
 		goto fail;
+	if (!(c->stop_why = calloc(c->nthreads, sizeof(*c->stop_why)))) {
+		err = &ck_enomem;
+		goto fail;
+	}
+	/* The program is the file that holds the entry point, whatever --exe says. */
+	const struct file_map *mainmap = main_mapping(c);
+	if (mainmap) {
+		free(c->exe);
+		if (!(c->exe = strdup(mainmap->path))) {
+			err = &ck_enomem;
+			goto fail;
+		}
+	}
+	/* --exe of another build than the core's program: warn, and let libdwfl
+	 * find the right file (by build-id, by the recorded path) instead. */
+	const char *exe = opt ? opt->exe : NULL;
+	if (exe && mainmap) {
+		char want[2 * BUILD_ID_MAX + 1], have[2 * BUILD_ID_MAX + 1];
+		core_build_id(c, mainmap->start, want);
+		file_build_id(exe, have);
+		if (want[0] && have[0] && strcmp(want, have) != 0) {
+			if ((err = target_warn_add(&c->warns, "--exe %s: build-id %s is not the core's %s (%s): not used",
+						   exe, have, want, mainmap->path)))
+				goto fail;
+			exe = NULL;
+		}
+	}
 	if ((err = sym_config_init(&c->symcfg, opt ? &opt->sym : NULL)))
 		goto fail;
 	if (opt && opt->sym.debug_dir && !(c->debug_dir = strdup(opt->sym.debug_dir))) {
@@ -814,9 +1077,9 @@ struct ck_error *target_core_open(const char *path, const struct target_core_opt
 	}
 	dwfl_report_begin(c->dwfl);
 	if (opt && opt->sym.sysroot) {
-		if ((err = report_sysroot(c, opt->sym.sysroot, opt->exe)))
+		if ((err = report_sysroot(c, opt->sym.sysroot, exe)))
 			goto fail;
-	} else if (dwfl_core_file_report(c->dwfl, c->elf, opt ? opt->exe : NULL) < 0) {
+	} else if (dwfl_core_file_report(c->dwfl, c->elf, exe) < 0) {
 		err = sym_dwfl_error(CK_ERR_INPUT, path);
 		goto fail;
 	}
@@ -826,7 +1089,7 @@ struct ck_error *target_core_open(const char *path, const struct target_core_opt
 		err = sym_dwfl_error(CK_ERR_INPUT, path);
 		goto fail;
 	}
-	if ((err = sym_resolver_create(c->dwfl, &c->syms)))
+	if ((err = sym_resolver_create(c->dwfl, &c->syms)) || (err = check_module_ids(c)))
 		goto fail;
 
 	/* The first NT_PRSTATUS is the thread that took the signal (kernel and
@@ -841,12 +1104,9 @@ struct ck_error *target_core_open(const char *path, const struct target_core_opt
 	struct main_mod mm = { NULL };
 	dwfl_getmodules(c->dwfl, find_main, &mm, 0);
 	(void)dwfl_errno();
-	if (opt && opt->exe) {
-		free(c->exe);
-		c->exe = strdup(opt->exe);
-	} else if (mm.path) {
-		free(c->exe);
-		c->exe = strdup(mm.path);
+	if (!c->exe && mm.path && !(c->exe = strdup(mm.path))) {
+		err = &ck_enomem;
+		goto fail;
 	}
 	c->proc.executable = c->exe;
 	c->proc.command_line = c->psargs;

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 2, 3)))
-static struct ck_error *add(struct target_warnings *w, const char *fmt, ...)
+struct ck_error *target_warn_add(struct target_warnings *w, const char *fmt, ...)
 {
 	char **nl = realloc(w->lines, (w->n + 1) * sizeof(*nl));
 	if (!nl)
@@ -24,6 +23,8 @@ static struct ck_error *add(struct target_warnings *w, const char *fmt, ...)
 	w->n++;
 	return NULL;
 }
+
+#define add target_warn_add
 
 static bool under(const char *file, const char *dir)
 {

@@ -29,4 +29,8 @@ struct ck_error *target_warnings_build(struct target_warnings *w, struct sym_res
 				       size_t sysroot_found);
 void target_warnings_fini(struct target_warnings *w);
 
+/* Append one line (what a target found wrong in its input while opening it). */
+struct ck_error *target_warn_add(struct target_warnings *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif

@@ -105,10 +105,16 @@ static void thread(struct fake *f, int64_t tid, const uint64_t *pcs, size_t n)
 }
 
 /* Give frame k of thread i a name (no DWARF here: set after the backtrace ran). */
+/* A frame named as if by its ELF symbol (what signatures hash) and no DWARF. */
 static void name(struct report *r, size_t i, size_t k, const char *fn)
 {
-	free(r->threads[i].frames[k].function);
-	r->threads[i].frames[k].function = strdup(fn);
+	struct rpt_frame *f = &r->threads[i].frames[k];
+	free(f->function);
+	free(f->symbol);
+	free(f->symbol_name);
+	f->function = strdup(fn);
+	f->symbol = strdup(fn);
+	f->symbol_name = strdup(fn);
 }
 
 static void test_grouping(struct unit *u)

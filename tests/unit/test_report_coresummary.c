@@ -157,7 +157,7 @@ int main(void)
 		CHECK(&u, strstr(t, "== verdict ==\ncrash: thread 77 crashed\ndeadlock: 1 thread in a cycle\n"));
 		CHECK(&u, strstr(t, "signal:   SIGSEGV (11) SEGV_MAPERR, fault address 0x10"));
 		CHECK(&u, strstr(t, "node_value (crash.c:13)  [inline]"));
-		CHECK(&u, strstr(t, "sum_list+0x7 (crash.c:18) in prog+0x11d0  [context]"));
+		CHECK(&u, strstr(t, "sum_list+0x7 (crash.c:18) in [prog]+0x11d0  [context]"));
 		CHECK(&u, strstr(t, "DEADLOCK cycle 1 (1 threads)"));
 		CHECK(&u, strstr(t, "thread 77 [crashed]"));
 		CHECK(&u, strstr(t, "warning: analyzer x: could not read"));

@@ -4,6 +4,7 @@
  * offsets, file:line, unknown addresses, the per-PC cache, module facts,
  * symbol lookup by name, and name normalisation.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,6 +43,33 @@ static void test_normalize(struct unit *u)
 	CHECK(u, buf[0] == 0);
 	sym_normalize_name("a_very_long_function_name", buf, 8);
 	CHECK(u, strcmp(buf, "a_very_") == 0);
+	UNIT_END(u);
+}
+
+/* Expected strings are what c++filt (binutils) prints for the same input. */
+static void test_demangle(struct unit *u)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "_Z7cxxfunci", "cxxfunc(int)" },
+		{ "_Z7cxxfunci@@CXX_1.0", "cxxfunc(int)" },
+		{ "_Z3fooi.constprop.0", "foo(int) [clone .constprop.0]" },
+		{ "_ZNK7corekit4wild3BoxIiEdeEv", "corekit::wild::Box<int>::operator*() const" },
+		{ "_ZNSt8functionIFiiEEclEi", "std::function<int (int)>::operator()(int)" },
+		{ "_ZSt9terminatev", "std::terminate()" },
+		{ "_Zgarbage", "_Zgarbage" },
+		{ "pthread_mutex_lock@@GLIBC_2.2.5", "pthread_mutex_lock@@GLIBC_2.2.5" },
+		{ "main", "main" },
+	};
+	UNIT_BEGIN(u, "symbols demangle as c++filt");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *d = sym_demangle(cases[i].in);
+		CHECK(u, d && strcmp(d, cases[i].out) == 0);
+		free(d);
+	}
+	CHECK(u, sym_demangle(NULL) == NULL);
+	char buf[64];
+	sym_normalize_name("foo(int) [clone .constprop.0]", buf, sizeof(buf));
+	CHECK(u, strcmp(buf, "foo(int)") == 0);
 	UNIT_END(u);
 }
 
@@ -102,6 +130,7 @@ int main(void)
 {
 	struct unit u = { 0 };
 	test_normalize(&u);
+	test_demangle(&u);
 	test_resolver(&u);
 	return UNIT_EXIT(&u);
 }

@@ -20,26 +20,14 @@
 #include "khung.h"
 #include "klockup.h"
 #include "klog_events.h"
+#include "test_log_samples.h"
 #include "unit.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static struct klog_events *parse_file(const char *root, const char *name)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/testdata/log-samples/%s", root, name);
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		printf("# cannot open %s\n", path);
-		return NULL;
-	}
-	static char buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	struct klog_events *ev = NULL;
-	struct ck_error *err = klog_events_parse(buf, n, &ev);
-	ck_error_destroy(err);
-	return ev;
+	return log_sample_events(root, name);
 }
 
 static void note_all(struct klockup_log *log, size_t ncpus, const struct klog_events *ev)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "klog_events.h"
+#include "test_log_samples.h"
 #include "unit.h"
 
 struct want {
@@ -95,23 +96,7 @@ static int events_are(const struct klog_events *ev, const struct want *w, size_t
 
 static struct klog_events *parse_file(const char *root, const char *name)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/testdata/log-samples/%s", root, name);
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		printf("# cannot open %s\n", path);
-		return NULL;
-	}
-	static char buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	struct klog_events *ev = NULL;
-	struct ck_error *err = klog_events_parse(buf, n, &ev);
-	if (err) {
-		printf("# %s: %s\n", name, err->msg);
-		ck_error_destroy(err);
-	}
-	return ev;
+	return log_sample_events(root, name);
 }
 
 static struct klog_events *parse_str(const char *s)

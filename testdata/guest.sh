@@ -8,7 +8,7 @@
 #          a user-mode busy loop (rg_spin) so that one vCPU is in user mode
 #   demo   -M pc,  1 vCPU, 128 MiB, writer_blocks=0, idle in kernel mode
 #   hang   -M pc,  3 vCPUs, 256 MiB, writer_blocks=0, plus the module's hang
-#          scenarios (semaphore, completion, 3-task mutex/rwsem cycle, waiters
+#          scenarios (semaphore, completion, wait queue, 3-task mutex/rwsem cycle, waiters
 #          behind a sleeping holder, a user read() blocked in the module, a
 #          short-D task, an rt_mutex waiter behind a holder in S, a spinlock
 #          pair spinning on CPUs 1 and 2 until the soft-lockup watchdog reports

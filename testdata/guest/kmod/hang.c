@@ -5,6 +5,7 @@
  *
  *   sem        dl_sem_wait: down(&dl_sem), count 0, nobody ups it: D for ever.
  *              dl_comp_wait: wait_for_completion(&dl_comp), never completed: D.
+ *              dl_wq_wait: wait_event(dl_wq, ...) on a wait queue nobody wakes: D.
  *   cycle      dl_cyc1 holds cyc_m1, wants cyc_m2; dl_cyc2 holds cyc_m2, wants
  *              cyc_rwsem (down_write); dl_cyc3 holds cyc_rwsem (down_read),
  *              wants cyc_m1: a 3-task cycle, all D.
@@ -35,12 +36,13 @@
 #include <linux/rwsem.h>
 #include <linux/semaphore.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
 
 #include "dl.h"
 
 static bool sem, cycle, sleeper, userblock, shortd, rt, spin;
 module_param(sem, bool, 0444);
-MODULE_PARM_DESC(sem, "a semaphore and a completion waited on for ever");
+MODULE_PARM_DESC(sem, "a semaphore, a completion and a wait queue waited on for ever");
 module_param(cycle, bool, 0444);
 MODULE_PARM_DESC(cycle, "3-task cycle over two mutexes and an rwsem");
 module_param(sleeper, bool, 0444);
@@ -74,15 +76,26 @@ static int dl_comp_wait(void *unused)
 	return 0;
 }
 
+static DECLARE_WAIT_QUEUE_HEAD(dl_wq);
+static bool dl_wq_done;
+
+static int dl_wq_wait(void *unused)
+{
+	wait_event(dl_wq, READ_ONCE(dl_wq_done));	/* TASK_UNINTERRUPTIBLE, never woken */
+	return 0;
+}
+
 static int start_sem(void)
 {
-	struct task_struct *s, *c;
+	struct task_struct *s, *c, *q;
 
 	sema_init(&dl_sem, 0);
 	s = dl_start(dl_sem_wait, NULL, "dl_sem_wait", -1);
 	c = dl_start(dl_comp_wait, NULL, "dl_comp_wait", -1);
-	if (!s || !c)
+	q = dl_start(dl_wq_wait, NULL, "dl_wq_wait", -1);
+	if (!s || !c || !q)
 		return -ENOMEM;
+	dl_truth("waitq=%px waitq_waiter_pid=%d waitq_waiter_task=%px", &dl_wq, task_pid_nr(q), q);
 	dl_truth("sem=%px sem_waiter_pid=%d sem_waiter_task=%px", &dl_sem, task_pid_nr(s), s);
 	dl_truth("comp=%px comp_waiter_pid=%d comp_waiter_task=%px", &dl_comp, task_pid_nr(c), c);
 	return 0;

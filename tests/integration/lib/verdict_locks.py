@@ -2,7 +2,7 @@
 against the module's ground truth.  Every guest has the ABBA pair and the
 rwsem reader behind dl_writer (writer_blocks=1: the writer itself waits for
 lock_a, chaining reader -> writer -> the ABBA cycle); the hang guests add a
-semaphore, a completion, a 3-task mutex/rwsem cycle, three waiters behind a
+semaphore, a completion, a wait queue, a 3-task mutex/rwsem cycle, three waiters behind a
 holder sleeping in S, a user read() behind a D kthread and an rt_mutex
 waiter and a waiter on a mutex inside the holder's task_struct, behind a
 holder in S.  The healthy guest has no waits and no findings.  The set of
@@ -62,6 +62,9 @@ def check(v):
         c1, c2, c3 = pid("cyc1_pid"), pid("cyc2_pid"), pid("cyc3_pid")
         wait("sem", pid("sem_waiter_pid"), "semaphore", h("sem"))
         wait("completion", pid("comp_waiter_pid"), "completion", h("comp"))
+        wait("waitqueue", pid("waitq_waiter_pid"), "waitqueue", h("waitq"))
+        v.ok("waitqueue name", waits.get(pid("waitq_waiter_pid"), {}).get("object_name") == "dl_wq [deadlock]",
+             str(waits.get(pid("waitq_waiter_pid"))))
         wait("cyc1", c1, "mutex", h("cyc1_wants"), c2, in_cycle=True)
         wait("cyc2", c2, "rwsem", h("cyc2_wants"), c3, mode="write", in_cycle=True, owner_hint=True)
         wait("cyc3", c3, "mutex", h("cyc3_wants"), c1, in_cycle=True)
@@ -91,7 +94,7 @@ def check(v):
              waits.get(tw, {}).get("object_name") == 'task_struct.perf_event_mutex of pid %d "dl_rt_hold"' % rh,
              str(waits.get(tw)))
         finding("waiters behind the rt holder", "blocked", [rh, rw, tw], first=rh)
-        expect |= {pid("sem_waiter_pid"), pid("comp_waiter_pid"), c1, c2, c3, ur, uh, rw, tw, spw, *sw}
+        expect |= {pid("sem_waiter_pid"), pid("comp_waiter_pid"), pid("waitq_waiter_pid"), c1, c2, c3, ur, uh, rw, tw, spw, *sw}
         v.ok("shortd has no lock wait", pid("shortd_pid") not in waits, str(waits.get(pid("shortd_pid"))))
     v.ok("exactly the expected waiters", set(waits) == expect,
          "extra %s missing %s" % (sorted(set(waits) - expect), sorted(expect - set(waits))))

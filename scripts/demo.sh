@@ -40,6 +40,6 @@ else
 	echo " coresummary --vmlinux.  coresummary below needs no debug info at all.)"
 fi
 echo
-echo "+ coresummary demo.vmss   (the guest kernel from its memory alone: tasks, stacks, kernel log)"
+echo "+ coresummary demo.vmss   (the guest kernel from its memory alone: verdicts, lock waits, tasks, stacks, kernel log)"
 "$BIN/coresummary" demo.vmss | sed -n '1,/^== tasks/p'
 "$BIN/coresummary" demo.vmss | awk '/^== tasks/ {on = 1} on && /\[D\]/ {p = 1} p && /^$/ {print; p = 0; n++} p; n >= 3 {exit}'

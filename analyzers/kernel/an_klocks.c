@@ -171,6 +171,18 @@ static enum kwait classify_name(const char *name)
 	return KW_NONE;
 }
 
+/* The scheduler's frames under a wait_event() (a macro: its caller is the waiter). */
+static bool is_sleep_plumbing(const char *name)
+{
+	char buf[128];
+	if (!name)
+		return false;
+	sym_normalize_name(name, buf, sizeof(buf));
+	return strncmp(buf, "schedule", 8) == 0 || strncmp(buf, "io_schedule", 11) == 0 ||
+	       strcmp(buf, "context_switch") == 0 || strcmp(buf, "wait_woken") == 0 ||
+	       strcmp(buf, "freezable_schedule") == 0;
+}
+
 /* The primitive a task sleeps in, from its innermost frames; *at is the
  * physical frame of the outermost lock function (its caller is "where"). */
 static enum kwait classify_frames(const struct rpt_thread *th, size_t *at)
@@ -475,10 +487,9 @@ static struct ck_error *add_wait(struct klocks *k, size_t ti, const struct ktask
 			return NULL;
 		kind = KW_WAITQUEUE;		/* a D sleeper in no lock code: try a wait queue */
 		at = 0;
-		while (at + 1 < th->nframes && th->frames[at].function &&
-		       (strstr(th->frames[at].function, "schedule") || strstr(th->frames[at].function, "wait")))
+		while (at + 1 < th->nframes && is_sleep_plumbing(th->frames[at].function))
 			at++;
-		at = at ? at - 1 : 0;
+		at = at ? at - 1 : 0;		/* the last plumbing frame: its caller waits */
 	}
 	const struct layout *l = kind == KW_RTMUTEX ? NULL : layout_of(k, kind);
 	uint64_t object = 0, waiter = 0;

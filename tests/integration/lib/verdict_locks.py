@@ -63,8 +63,9 @@ def check(v):
         wait("sem", pid("sem_waiter_pid"), "semaphore", h("sem"))
         wait("completion", pid("comp_waiter_pid"), "completion", h("comp"))
         wait("waitqueue", pid("waitq_waiter_pid"), "waitqueue", h("waitq"))
-        v.ok("waitqueue name", waits.get(pid("waitq_waiter_pid"), {}).get("object_name") == "dl_wq [deadlock]",
-             str(waits.get(pid("waitq_waiter_pid"))))
+        wq = waits.get(pid("waitq_waiter_pid"), {})
+        v.ok("waitqueue name and place", wq.get("object_name") == "dl_wq [deadlock]"
+             and (wq.get("frame") or "").startswith("dl_wq_wait"), str(wq))
         wait("cyc1", c1, "mutex", h("cyc1_wants"), c2, in_cycle=True)
         wait("cyc2", c2, "rwsem", h("cyc2_wants"), c3, mode="write", in_cycle=True, owner_hint=True)
         wait("cyc3", c3, "mutex", h("cyc3_wants"), c1, in_cycle=True)

@@ -49,7 +49,7 @@ done
 # the module always printed (none of the hang/panic ones)
 if G=$("$ROOT/testdata/guest.sh" small 2>"$T/small.err"); then
 	keys=$(cut -d= -f1 "$G/info" | tr '\n' ' ')
-	want="kver shape vcpus mem_mb machine writer_blocks user_spin kernel_args hash kernel vmlinux_debug qemu cpu_modes built boot_seconds dump_seconds total_seconds lock_a lock_b dl_rwsem dl_ab_pid dl_ab_task dl_ba_pid dl_ba_task dl_writer_pid dl_writer_task dl_reader_pid dl_reader_task hung_task_reports d_state_pids "
+	want="kver shape vcpus mem_mb machine cpu writer_blocks user_spin kernel_args hash kernel vmlinux_debug qemu cpu_modes built boot_seconds dump_seconds total_seconds lock_a lock_b dl_rwsem dl_ab_pid dl_ab_task dl_ba_pid dl_ba_task dl_writer_pid dl_writer_task dl_reader_pid dl_reader_task hung_task_reports d_state_pids "
 	[ "$keys" = "$want" ] && echo "ok small$sfx info keys" || echo "FAIL small$sfx info keys: $keys"
 	grep -q "^kver=${CK_KERNEL:-6.1.}" "$G/info" && echo "ok small$sfx kver" ||
 		echo "FAIL small$sfx kver: $(grep ^kver= "$G/info")"

@@ -126,6 +126,14 @@ rd=$(sed -n 's/.*deadlock: dl_writer pid=\([0-9]*\) .* dl_reader pid=\([0-9]*\) 
 grep -q "^deadlock: 2 tasks in a cycle: pid $ab \"dl_ab\" waits for mutex 0x$lb <lock_b \[deadlock\]> held by pid $ba \"dl_ba\".*; pid $ba \"dl_ba\" waits for mutex 0x$la <lock_a \[deadlock\]> held by pid $ab " "$T/demo.txt" &&
 	grep -q "^blocked: 1 task waits behind pid $wr \"dl_writer\", which is sleeping (S) .*: pid $rd\$" "$T/demo.txt" &&
 	ok "demo text verdict" || fail "demo text verdict" "$(grep -A3 '== verdict' "$T/demo.txt")"
+# the wait-for graph as DOT: the ABBA pair in red through both locks, the writer holding the rwsem
+"$CS" --dot - "$T/demo.vmss" >"$T/demo.dot"
+grep -q "t$ab \[shape=box color=red.*label=\"pid $ab dl_ab \[D\]" "$T/demo.dot" &&
+	grep -q "t$ab -> l$lb \[label=\"waits\" color=red" "$T/demo.dot" && grep -q "l$lb -> t$ba \[label=\"held by\" color=red" "$T/demo.dot" &&
+	grep -q "t$ba -> l$la \[label=\"waits\" color=red" "$T/demo.dot" && grep -q "l$la -> t$ab \[label=\"held by\" color=red" "$T/demo.dot" &&
+	grep -q "t$rd -> l.* \[label=\"waits\"\]" "$T/demo.dot" && grep -q "label=\"rwsem.*dl_rwsem \[deadlock\]\"" "$T/demo.dot" &&
+	grep -q -- "-> t$wr \[label=\"held by\"\]" "$T/demo.dot" &&
+	ok "demo dot" || fail "demo dot" "$(head -12 "$T/demo.dot")"
 # the hung verdict names the pids the guest kernel reported on its serial console
 pids=$(sed -n 's/.*INFO: task [^:]*:\([0-9]*\) blocked for more than.*/\1/p' "$ROOT/testdata/demo/serial.log" | sort -un | paste -sd, | sed 's/,/, /g')
 grep -q "^hung: 3 tasks hung (.*): pids $pids; the kernel reported all 3 of them" "$T/demo.txt" && ok "demo hung verdict" ||

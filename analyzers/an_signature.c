@@ -17,6 +17,7 @@
  * deadlock, lockup, hung (a list of blocked waits alone has none).
  */
 #include "analyzer.h"
+#include "klockup.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,14 +38,6 @@ static const char *const kernel_entry[] = {
 	"page_fault_oops", "kernelmode_fixup_or_oops", "bad_area_nosemaphore", "do_user_addr_fault",
 	"handle_page_fault", "exc_page_fault", "exc_general_protection", "exc_invalid_op",
 	"nmi_panic", "watchdog_timer_fn", "BUG", "warn_slowpath_fmt", "report_bug",
-};
-
-/* Spinning and idling at the top of a kernel stack. */
-static const char *const kernel_spin[] = {
-	"native_queued_spin_lock_slowpath", "queued_spin_lock_slowpath", "pv_queued_spin_lock_slowpath",
-	"raw_spin_lock", "raw_spin_lock_irq", "raw_spin_lock_irqsave", "raw_spin_lock_bh",
-	"raw_read_lock", "raw_write_lock", "queued_read_lock_slowpath", "queued_write_lock_slowpath",
-	"do_raw_spin_lock", "cpu_relax", "virt_spin_lock", "rep_nop",
 };
 
 static bool in_list(const char *norm, const char *const *v, size_t n)
@@ -134,7 +127,7 @@ static size_t skip_plumbing(const char *kind, char **names, size_t n, bool kerne
 		return i;
 	}
 	if (strcmp(kind, "lockup") == 0) {
-		while (i < n && in_list(names[i], kernel_spin, sizeof(kernel_spin) / sizeof(kernel_spin[0])))
+		while (i < n && klockup_spin_function(names[i]) != KLOCKUP_NOT_SPIN)
 			i++;
 		return i;
 	}

@@ -27,6 +27,7 @@
  * The graph (cycles, chains) is waitgraph.c's, shared with pthread locks.
  */
 #include "analyzer.h"
+#include "klockup.h"
 #include "target_kernel.h"
 #include "waitgraph.h"
 
@@ -621,7 +622,7 @@ static int pid_list(const struct report *r, const size_t *v, size_t n, char *buf
 	return (int)len;
 }
 
-static struct ck_error *cycle_finding(struct report *r, const struct waitgraph *g, size_t c)
+static struct ck_error *cycle_finding(struct report *r, size_t c)
 {
 	const struct rpt_cycle *cy = &r->cycles[c];
 	size_t cap = 512 * cy->n + 64, len = 0;
@@ -648,7 +649,6 @@ static struct ck_error *cycle_finding(struct report *r, const struct waitgraph *
 	struct ck_error *err = NULL;
 	for (size_t k = 0; k < cy->n && !err; k++)
 		err = report_finding_add_thread(fd, r->waits[cy->waits[k]].thread);
-	(void)g;
 	return err;
 }
 
@@ -710,17 +710,20 @@ static struct ck_error *verdicts(struct report *r)
 		r->threads[w->thread].state = s;
 	}
 	for (size_t c = 0; c < r->ncycles && !err; c++)
-		err = cycle_finding(r, &g, c);
+		err = cycle_finding(r, c);
 	for (size_t c = 0; c < r->ncycles && !err; c++)
 		err = chain_finding(r, &g, -1, (long)c);
 	/* each root holder once, in thread order */
-	for (size_t i = 0; i < r->nthreads && !err; i++) {
-		bool is_root = false;
-		for (size_t j = 0; j < r->nthreads && !is_root; j++)
-			is_root = g.root[j] == (long)i;
-		if (is_root)
+	bool *is_root = calloc(r->nthreads ? r->nthreads : 1, sizeof(*is_root));
+	if (!is_root && !err)
+		err = &ck_enomem;
+	for (size_t j = 0; j < r->nthreads && is_root; j++)
+		if (g.root[j] >= 0 && (size_t)g.root[j] < r->nthreads)
+			is_root[g.root[j]] = true;
+	for (size_t i = 0; i < r->nthreads && !err; i++)
+		if (is_root[i])
 			err = chain_finding(r, &g, (long)i, -1);
-	}
+	free(is_root);
 	waitgraph_free(&g);
 	return err;
 }
@@ -746,8 +749,7 @@ static struct ck_error *spin_waits(struct report *r)
 			return &ck_enomem;
 		/* where: the first frame that is not spin-lock machinery */
 		size_t at = 0;
-		while (at + 1 < th->nframes && th->frames[at].function &&
-		       (strstr(th->frames[at].function, "spin_lock") || strstr(th->frames[at].function, "_lock_slowpath")))
+		while (at + 1 < th->nframes && klockup_spin_function(th->frames[at].function) != KLOCKUP_NOT_SPIN)
 			at++;
 		if (!(w->frame = where_waits(th, at ? at - 1 : 0)))
 			return &ck_enomem;

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "symbols.h"
+
 static bool has_prefix(const char *s, const char *p)
 {
 	return strncmp(s, p, strlen(p)) == 0;
@@ -13,18 +15,22 @@ enum klockup_spin klockup_spin_function(const char *fn)
 {
 	if (!fn)
 		return KLOCKUP_NOT_SPIN;
-	/* GCC clones ("native_queued_spin_lock_slowpath.part.0") are the same function. */
+	/* Normalised (sym_normalize_name): "__pv_..." and "pv_..." alike, GCC
+	 * clones ("....part.0") are the same function; prefixes also take the
+	 * _irqsave, _bh, _irq entries. */
+	char name[128];
+	sym_normalize_name(fn, name, sizeof(name));
 	static const char *const spin[] = {
-		"native_queued_spin_lock_slowpath", "queued_spin_lock_slowpath", "__pv_queued_spin_lock_slowpath",
-		"pv_queued_spin_lock_slowpath", "virt_spin_lock", "_raw_spin_lock", "do_raw_spin_lock", NULL,
+		"native_queued_spin_lock_slowpath", "queued_spin_lock_slowpath", "pv_queued_spin_lock_slowpath",
+		"virt_spin_lock", "raw_spin_lock", "do_raw_spin_lock", NULL,
 	};
 	static const char *const rw[] = { "queued_read_lock_slowpath", "queued_write_lock_slowpath",
-					  "_raw_read_lock", "_raw_write_lock", NULL };
+					  "raw_read_lock", "raw_write_lock", NULL };
 	for (size_t i = 0; spin[i]; i++)
-		if (has_prefix(fn, spin[i]))	/* _raw_spin_lock_irqsave, _bh, _irq too */
+		if (has_prefix(name, spin[i]))
 			return KLOCKUP_SPINLOCK;
 	for (size_t i = 0; rw[i]; i++)
-		if (has_prefix(fn, rw[i]))
+		if (has_prefix(name, rw[i]))
 			return KLOCKUP_RWLOCK;
 	return KLOCKUP_NOT_SPIN;
 }

@@ -22,7 +22,7 @@ enum klockup_spin {
 	KLOCKUP_RWLOCK,		/* queued rwlock (qrwlock) slow path */
 };
 
-/* What kind of spin function fn (a kallsyms or DWARF name) is. */
+/* What kind of spin function fn (a kallsyms or DWARF name, raw or normalised) is. */
 enum klockup_spin klockup_spin_function(const char *fn);
 
 /*

@@ -9,7 +9,6 @@ void waitgraph_free(struct waitgraph *g)
 	free(g->next);
 	free(g->cycle);
 	free(g->root);
-	free(g->depth);
 	*g = (struct waitgraph){ 0 };
 }
 
@@ -50,9 +49,8 @@ struct ck_error *waitgraph_build(struct report *r, struct waitgraph *g)
 	g->next = malloc((n + 1) * sizeof(long));
 	g->cycle = malloc((n + 1) * sizeof(long));
 	g->root = malloc((n + 1) * sizeof(long));
-	g->depth = calloc(n + 1, sizeof(size_t));
 	unsigned char *mark = calloc(n + 1, 1);
-	if (!g->wait_of || !g->next || !g->cycle || !g->root || !g->depth || !mark) {
+	if (!g->wait_of || !g->next || !g->cycle || !g->root || !mark) {
 		free(mark);
 		waitgraph_free(g);
 		return &ck_enomem;
@@ -114,23 +112,17 @@ struct ck_error *waitgraph_build(struct report *r, struct waitgraph *g)
 			v = (size_t)g->next[v];
 		}
 		/* v is an end (no out-edge), a cycle member or an already-resolved vertex */
-		long cyc = g->cycle[v], root = -1;
-		size_t d = 0;
-		if (cyc >= 0)
-			d = g->depth[v];		/* a member (0) or a path into a cycle */
-		else if (done[v] && g->next[v] >= 0) {
+		long cyc = g->cycle[v], root = -1;	/* cyc: a member, or a path into a cycle */
+		if (cyc < 0 && done[v] && g->next[v] >= 0)
 			root = g->root[v];
-			d = g->depth[v];
-		} else if (len) {
+		else if (cyc < 0 && len)
 			root = (long)v;			/* a holder that waits for nothing */
-		}
 		if (g->next[v] < 0)
 			done[v] = 1;
 		while (len--) {
 			size_t u = path[len];
 			g->cycle[u] = cyc;
 			g->root[u] = root;
-			g->depth[u] = ++d;
 			done[u] = 1;
 		}
 	}

@@ -25,7 +25,6 @@ struct waitgraph {
 	long *next;		/* per thread: the owner it waits for, -1 none */
 	long *cycle;		/* per thread: the cycle its path runs into (index into report.cycles), -1 none */
 	long *root;		/* per thread: the root holder its path ends at, -1 none (or in a cycle) */
-	size_t *depth;		/* per thread: edges from it to its cycle or root */
 };
 
 /* A wait added more than once per thread keeps the first.  Errors: &ck_enomem. */

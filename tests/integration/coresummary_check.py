@@ -11,8 +11,12 @@ Each prints "ok NAME" / "FAIL NAME: why" lines (tests/run.sh protocol).
 """
 import json
 import re
+import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
+from eustack import eu_stack  # noqa: E402
 
 CLONE_SFX = re.compile(r'\.(constprop|isra|part|cold|lto_priv)(\.\d+)*$')
 
@@ -80,21 +84,6 @@ def ours(report):
     return res
 
 
-def eu_stack(exe, core):
-    out = subprocess.run(['eu-stack', '-i', '-n', '256', '--core', core, '-e', exe],
-                         capture_output=True, text=True, timeout=600).stdout
-    res, cur = {}, None
-    for line in out.splitlines():
-        m = re.match(r'TID (\d+):', line)
-        if m:
-            cur = res.setdefault(int(m.group(1)), [])
-            continue
-        m = re.match(r'#\d+\s+0x[0-9a-f]+\s+(- 1\s+)?(\S+)', line)
-        if m and cur is not None and m.group(2) != '??':
-            cur.append(m.group(2))
-    return res
-
-
 def gdb_bt(exe, core):
     out = subprocess.run(['gdb', '-batch', '-nx', '-ex', 'set width 0', '-ex', 'set pagination off', '-ex', 'set backtrace past-main on',
                           '-ex', 'thread apply all bt', exe, core],
@@ -124,7 +113,7 @@ def compare(report_path, exe, core):
     al = Aliases(files)
     mine = {tid: [al.canon(n) for n in names] for tid, names in ours(report).items()}
     ok = True
-    eu = {tid: [al.canon(n) for n in names] for tid, names in eu_stack(exe, core).items()}
+    eu = {tid: [al.canon(n) for n in names] for tid, names in eu_stack(core, exe, drop_unknown=True).items()}
     bad = [t for t in mine if mine[t] != eu.get(t)]
     if set(eu) != set(mine):
         print(f"FAIL eu-stack threads: eu-stack has {len(eu)} threads, coresummary {len(mine)}")

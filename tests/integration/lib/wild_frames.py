@@ -16,6 +16,8 @@ import re
 import subprocess
 import sys
 
+from eustack import eu_stack
+
 CLONE = re.compile(r'\.(constprop|isra|part|cold|lto_priv)(\.\d+)*$')
 OPS = re.compile(r'operator(\(\)|\[\]|<<=|>>=|<=>|->\*|->|<<|>>|<=|>=|[-+*/%^&|~!=<>,]=?|&&|\|\||\+\+|--| new| delete)')
 
@@ -66,21 +68,6 @@ def ours(report):
             names += [i['function'] or '??' for i in f['inlines']]
             names.append(f['function'] or '??')
         res[t['tid']] = names
-    return res
-
-
-def eu_stack(core, exe):
-    cmd = ['eu-stack', '-i', '-n', '256', '--core', core] + (['-e', exe] if exe else [])
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
-    res, cur = {}, None
-    for line in out.splitlines():
-        m = re.match(r'TID (\d+):', line)
-        if m:
-            cur = res.setdefault(int(m.group(1)), [])
-            continue
-        m = re.match(r'#\d+\s+0x[0-9a-f]+(?:\s+- 1)?(?:\s+(.*))?$', line)
-        if m and cur is not None:
-            cur.append((m.group(1) or '').strip() or '??')
     return res
 
 

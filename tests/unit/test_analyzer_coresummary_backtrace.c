@@ -11,87 +11,29 @@
 
 #include "analyzer.h"
 #include "report.h"
+#include "fake_target.h"
 #include "target.h"
 #include "unit.h"
 
-enum { MAXT = 8, MAXF = 8, CODE = 0x400000 };
+enum { MAXT = FAKE_MAXT, MAXF = FAKE_MAXF, CODE = 0x400000 };
 
-struct fake {
-	struct target base;
-	struct target_thread th[MAXT];
-	struct target_frame fr[MAXT][MAXF];
-	size_t nfr[MAXT];
-	size_t n;
-	bool fail_unwind[MAXT];
-	struct target_process proc;
-	unsigned char code[64];
-	Dwfl *dwfl;
-	struct sym_resolver *syms;
-	struct sym_config cfg;
-};
-
-static struct ck_error *f_read(struct target *t, uint64_t addr, void *buf, size_t len)
+static void setup(struct fake_target *f)
 {
-	struct fake *f = (struct fake *)t;
-	if (addr < CODE || addr - CODE + len > sizeof(f->code))
-		return ck_error_create(CK_ERR_FAULT, "fake: 0x%llx not mapped", (unsigned long long)addr);
-	memcpy(buf, f->code + (addr - CODE), len);
-	return NULL;
-}
-static size_t f_nthreads(struct target *t) { return ((struct fake *)t)->n; }
-static const struct target_thread *f_thread(struct target *t, size_t i) { return &((struct fake *)t)->th[i]; }
-static struct sym_resolver *f_symbols(struct target *t) { return ((struct fake *)t)->syms; }
-static const struct target_process *f_process(struct target *t) { return &((struct fake *)t)->proc; }
-static void f_destroy(struct target *t) { (void)t; }
-
-static struct ck_error *f_unwind(struct target *t, size_t i, size_t max, struct target_frame **frames,
-				 size_t *n, bool *incomplete)
-{
-	struct fake *f = (struct fake *)t;
-	if (f->fail_unwind[i])
-		return ck_error_create(CK_ERR_INPUT, "fake: no stack for thread %zu", i);
-	size_t k = f->nfr[i] < max ? f->nfr[i] : max;
-	*frames = malloc((k ? k : 1) * sizeof(**frames));
-	if (!*frames)
-		return &ck_enomem;
-	memcpy(*frames, f->fr[i], k * sizeof(**frames));
-	*n = k;
-	*incomplete = k < f->nfr[i];
-	return NULL;
-}
-
-static const struct target_ops fake_ops = {
-	.name = "fake", .kind = TARGET_PROCESS_CORE, .read = f_read, .nthreads = f_nthreads,
-	.thread = f_thread, .unwind = f_unwind, .symbols = f_symbols, .process = f_process,
-	.destroy = f_destroy,
-};
-
-static void setup(struct fake *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->base.ops = &fake_ops;
-	f->base.path = "fake";
+	fake_target_init(f, TARGET_PROCESS_CORE, CODE);
 	f->proc.pid = 100;
 	f->proc.si_pid = -1;
-	sym_config_init(&f->cfg, NULL);
-	f->dwfl = dwfl_begin(&f->cfg.callbacks);
-	dwfl_report_begin(f->dwfl);
-	dwfl_report_end(f->dwfl, NULL, NULL);
-	sym_resolver_create(f->dwfl, &f->syms);
 	/* mov eax, [rax+0x10]; ret; nops */
 	static const unsigned char code[] = { 0x90, 0x90, 0x8b, 0x40, 0x10, 0xc3 };
 	memset(f->code, 0x90, sizeof(f->code));
 	memcpy(f->code, code, sizeof(code));
 }
 
-static void teardown(struct fake *f)
+static void teardown(struct fake_target *f)
 {
-	sym_resolver_destroy(f->syms);
-	dwfl_end(f->dwfl);
-	sym_config_deinit(&f->cfg);
+	fake_target_fini(f);
 }
 
-static void thread(struct fake *f, int64_t tid, const uint64_t *pcs, size_t n)
+static void thread(struct fake_target *f, int64_t tid, const uint64_t *pcs, size_t n)
 {
 	size_t i = f->n++;
 	f->th[i].tid = tid;
@@ -119,7 +61,7 @@ static void name(struct report *r, size_t i, size_t k, const char *fn)
 
 static void test_grouping(struct unit *u)
 {
-	struct fake f;
+	struct fake_target f;
 	struct report r;
 	struct analyzer_options opt = { 256, 8, 4 };
 	UNIT_BEGIN(u, "backtrace grouping and trust");
@@ -156,7 +98,7 @@ static void test_grouping(struct unit *u)
 	UNIT_END(u);
 }
 
-static struct ck_error *crash_case(struct fake *f, struct report *r, int sig, int code, uint64_t addr,
+static struct ck_error *crash_case(struct fake_target *f, struct report *r, int sig, int code, uint64_t addr,
 				   const char *const *names, size_t nn)
 {
 	f->proc.has_siginfo = true;
@@ -182,7 +124,7 @@ static struct ck_error *crash_case(struct fake *f, struct report *r, int sig, in
 
 static void test_crash(struct unit *u)
 {
-	struct fake f;
+	struct fake_target f;
 	struct report r;
 	uint64_t pcs[] = { CODE + 2, 0x401000, 0x402000, 0x403000, 0x404000, 0x405000, 0x406000, 0x407000 };
 

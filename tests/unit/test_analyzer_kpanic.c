@@ -11,68 +11,21 @@
 
 #include "analyzer.h"
 #include "report.h"
+#include "fake_target.h"
 #include "target.h"
 #include "unit.h"
 
-enum { MAXF = 8, CODE = 0xffffffffc0000000ULL };
-
-struct fake {
-	struct target base;
-	struct target_thread th[2];
-	struct target_task task[2];
-	struct target_frame fr[2][MAXF];
-	size_t nfr[2];
-	unsigned char code[64];
-	Dwfl *dwfl;
-	struct sym_resolver *syms;
-	struct sym_config cfg;
-};
-
-static struct ck_error *f_read(struct target *t, uint64_t addr, void *buf, size_t len)
-{
-	struct fake *f = (struct fake *)t;
-	if (addr < CODE || addr - CODE + len > sizeof(f->code))
-		return ck_error_create(CK_ERR_FAULT, "fake: 0x%llx not mapped", (unsigned long long)addr);
-	memcpy(buf, f->code + (addr - CODE), len);
-	return NULL;
-}
-static size_t f_nthreads(struct target *t) { (void)t; return 2; }
-static const struct target_thread *f_thread(struct target *t, size_t i) { return &((struct fake *)t)->th[i]; }
-static struct sym_resolver *f_symbols(struct target *t) { return ((struct fake *)t)->syms; }
-static void f_destroy(struct target *t) { (void)t; }
-
-static struct ck_error *f_unwind(struct target *t, size_t i, size_t max, struct target_frame **frames,
-				 size_t *n, bool *incomplete)
-{
-	struct fake *f = (struct fake *)t;
-	size_t k = f->nfr[i] < max ? f->nfr[i] : max;
-	if (!(*frames = malloc((k ? k : 1) * sizeof(**frames))))
-		return &ck_enomem;
-	memcpy(*frames, f->fr[i], k * sizeof(**frames));
-	*n = k;
-	*incomplete = false;
-	return NULL;
-}
-
-static const struct target_ops fake_ops = {
-	.name = "fake kernel", .kind = TARGET_KERNEL_IMAGE, .read = f_read, .nthreads = f_nthreads,
-	.thread = f_thread, .unwind = f_unwind, .symbols = f_symbols, .destroy = f_destroy,
-};
+#define CODE 0xffffffffc0000000ULL
+enum { MAXF = FAKE_MAXF };
 
 /* Task 0: pid 96 on CPU 1 with the given stack (names set after the backtrace);
  * task 1: pid 1 on CPU 0.  Code at CODE: nop; nop; mov dword [rax], 0xdead; ret. */
 static const char *const stack_names[MAXF] = { "delay_tsc", "panic", "oops_end", "exc_page_fault",
 					       "asm_exc_page_fault", "dl_oops_fn", "dl_oops", "kthread" };
-static void setup(struct fake *f, struct report *r, const uint64_t regs_addr, const char *entry)
+static void setup(struct fake_target *f, struct report *r, const uint64_t regs_addr, const char *entry)
 {
-	memset(f, 0, sizeof(*f));
-	f->base.ops = &fake_ops;
-	f->base.path = "fake";
-	sym_config_init(&f->cfg, NULL);
-	f->dwfl = dwfl_begin(&f->cfg.callbacks);
-	dwfl_report_begin(f->dwfl);
-	dwfl_report_end(f->dwfl, NULL, NULL);
-	sym_resolver_create(f->dwfl, &f->syms);
+	fake_target_init(f, TARGET_KERNEL_IMAGE, CODE);
+	f->n = 2;
 	static const unsigned char code[] = { 0x90, 0x90, 0xc7, 0x00, 0xad, 0xde, 0x00, 0x00, 0xc3 };
 	memset(f->code, 0xcc, sizeof(f->code));
 	memcpy(f->code, code, sizeof(code));
@@ -126,12 +79,10 @@ static void event(struct report *r, const char *kind, const char *summary, int64
 						      .pid = pid, .cpu = cpu };
 }
 
-static void teardown(struct fake *f, struct report *r)
+static void teardown(struct fake_target *f, struct report *r)
 {
 	report_deinit(r);
-	sym_resolver_destroy(f->syms);
-	dwfl_end(f->dwfl);
-	sym_config_deinit(&f->cfg);
+	fake_target_fini(f);
 }
 
 static const struct rpt_finding *panic_finding(const struct report *r)
@@ -153,7 +104,7 @@ static bool warned(const struct report *r, const char *what)
 int main(void)
 {
 	struct unit u = { 0 };
-	struct fake f;
+	struct fake_target f;
 	struct report r;
 	struct analyzer_options opt = { 256, 8, 4 };
 	const struct rpt_finding *fd;

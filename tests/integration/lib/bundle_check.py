@@ -195,6 +195,11 @@ rc, out, err = run(sys.executable, os.path.join(ROOT, "testdata/vmssread.py"), "
 check("vm1_checkpoint_is_guest_ram_and_regs", rc == 0 and out.startswith(b"ok"), (out + err).decode()[:300])
 check("vm1_checkpoint_names_vm", ('displayName = "%s"' % vm1["name"]).encode() in open(os.path.join(ck, vmss1), "rb").read(),
       "displayName of the .vmx not in the checkpoint's cfgFile")
+# what the bundle analysis must find there: the guest's own deadlock cycles (info file)
+rc, out, err = run(CS, "--json", os.path.join(ck, vmss1))
+dl = sorted(sorted(f["tids"]) for f in json.loads(out)["findings"] if f["kind"] == "deadlock") if rc == 0 else None
+check("vm1_checkpoint_deadlocks_are_facts", dl == sorted(sorted(c["pids"]) for c in vm1["guest"]["deadlock_cycles"]),
+      "coresummary rc %d deadlocks %s" % (rc, dl))
 vmem_orig = [f["original"] for f in vm1["files"] if f["name"].endswith(".vmem")][0]
 check("vm1_vmem_is_fixture_vmem", os.path.dirname(vmem_orig) == F["fixtures_dir"] and
       re.match(r"vmem-.*\.vmem$", os.path.basename(vmem_orig)), vmem_orig)
@@ -209,6 +214,10 @@ for v in F["vms"][1:]:
     rc3, out, err3 = run(sys.executable, os.path.join(ROOT, "testdata/vmssread.py"), "check", v["guest"]["guest_dir"], vmss)
     check("vm_gz_checkpoint_is_guest_%s" % v["guest"]["shape"], rc == 0 and rc2 == 0 and rc3 == 0 and
           sha(vmss) == v["vmss_sha256"], "gzip -t %d, gunzip %d, vmssread: %s" % (rc, rc2, (out + err3).decode()[:200]))
+    rc, out, err = run(CS, "--json", vmss)
+    kinds = [f["kind"] for f in json.loads(out)["findings"]] if rc == 0 else None
+    check("vm_gz_checkpoint_no_deadlock_%s" % v["guest"]["shape"], kinds is not None and "deadlock" not in kinds
+          and not v["guest"]["deadlock_cycles"], "coresummary rc %d findings %s" % (rc, kinds))
     os.unlink(vmss)
 
 # --- ground truth of the guest: from its info file and console

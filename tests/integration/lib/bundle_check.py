@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """bundle_check.py CORESUMMARY ROOT BUNDLEDIR [WORKDIR] - check a testdata/bundle.sh
 bundle against independent tools and data: GNU tar, xz, unzip, gzip, xmllint,
-cmp, the guest's own info/serial.log, testdata/vmssread.py (a checkpoint reader
+cmp, sha256sum, the guest's own info/serial.log, testdata/vmssread.py (a checkpoint reader
 sharing no code with the writer), and `coresummary LOGFILE` for the log lines.
 Prints "ok NAME" / "FAIL NAME: why"; exit 1 if any failed.
 WORKDIR (default: a temporary directory) receives the extracted archive."""
-import datetime, hashlib, json, os, re, shutil, subprocess, sys, tempfile
+import datetime, json, os, re, shutil, subprocess, sys, tempfile
 
 CS, ROOT, B = sys.argv[1], sys.argv[2], sys.argv[3]
 F = json.load(open(os.path.join(B, "facts.json")))
@@ -37,11 +37,7 @@ def names(out):
 
 
 def sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for c in iter(lambda: f.read(1 << 20), b""):
-            h.update(c)
-    return h.hexdigest()
+    return subprocess.check_output(["sha256sum", path]).split()[0].decode()
 
 
 def cat_cmp(pieces, original):

@@ -44,6 +44,57 @@ const char *input_compression_name(enum input_compression c)
 	}
 }
 
+enum {
+	NOTE_WINDOW = 64 * 1024,	/* bytes of notes read at a time */
+	NOTE_NAME_MAX = 16,		/* longest name looked at ("VMCOREINFO") */
+};
+
+struct note_scan {
+	bool prpsinfo, vmcoreinfo, ok;
+};
+
+/*
+ * The notes of one PT_NOTE (4-byte aligned, as gelf_getnote reads ELF_T_NHDR)
+ * through a small window: a core of a thousand threads has megabytes of
+ * notes, and only their names and types matter here (reading them whole
+ * costs a page fault per 4 KiB of buffer).  A note that does not fit ends
+ * the scan; a segment past the end of the file is not read at all.
+ */
+static void scan_notes(int fd, off_t fsize, const GElf_Phdr *ph, uint8_t *win, struct note_scan *ns)
+{
+	if (ph->p_offset > (uint64_t)fsize || ph->p_filesz > (uint64_t)fsize - ph->p_offset)
+		return;
+	ns->ok = true;
+	uint64_t pos = 0, size = ph->p_filesz;
+	uint64_t wstart = 0, wlen = 0;		/* the window holds [wstart, wstart + wlen) */
+	while (size - pos >= 12) {
+		/* header and name (up to NOTE_NAME_MAX bytes) in the window, else read from pos */
+		uint64_t want = size - pos < 12 + NOTE_NAME_MAX ? size - pos : 12 + NOTE_NAME_MAX;
+		if (pos < wstart || pos + want > wstart + wlen) {
+			uint64_t n = size - pos < NOTE_WINDOW ? size - pos : NOTE_WINDOW;
+			ssize_t got = pread(fd, win, (size_t)n, (off_t)(ph->p_offset + pos));
+			if (got < (ssize_t)want)
+				return;
+			wstart = pos;
+			wlen = (uint64_t)got;
+		}
+		const uint8_t *h = win + (pos - wstart);
+		uint32_t namesz, descsz, type;
+		memcpy(&namesz, h, 4);
+		memcpy(&descsz, h + 4, 4);
+		memcpy(&type, h + 8, 4);
+		uint64_t next = pos + 12 + (((uint64_t)namesz + 3) & ~3ULL) + (((uint64_t)descsz + 3) & ~3ULL);
+		if (next > size)
+			return;
+		const char *name = (const char *)h + 12;
+		if (namesz == 5 && memcmp(name, "CORE", 5) == 0 && type == NT_PRPSINFO)
+			ns->prpsinfo = true;
+		if (namesz == 11 && memcmp(name, "VMCOREINFO", 11) == 0)
+			ns->vmcoreinfo = true;
+		pos = next;
+	}
+}
+
 /*
  * An ELF core with an NT_PRPSINFO note and no VMCOREINFO note is a process
  * core; any other (a kernel vmcore, a QEMU dump) is a machine image.  Notes
@@ -55,31 +106,22 @@ static enum input_kind elf_core_kind(int fd)
 	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
 	size_t phnum;
 	enum input_kind kind = INPUT_PROCESS_CORE;
-	if (!e || elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &phnum) != 0)
+	struct stat st;
+	uint8_t *win = NULL;
+	if (!e || elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &phnum) != 0 || fstat(fd, &st) != 0 ||
+	    !(win = malloc(NOTE_WINDOW)))
 		goto out;
-	bool prpsinfo = false, vmcoreinfo = false, notes_ok = false;
+	struct note_scan ns = { false, false, false };
 	for (size_t i = 0; i < phnum && i < 65536; i++) {
 		GElf_Phdr ph;
 		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_NOTE || ph.p_filesz > (1u << 30))
 			continue;
-		Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
-		if (!d)
-			continue;
-		notes_ok = true;
-		size_t off = 0, name_off, desc_off, next;
-		GElf_Nhdr nh;
-		while (off < d->d_size && (next = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
-			const char *name = (const char *)d->d_buf + name_off;
-			if (nh.n_namesz == 5 && memcmp(name, "CORE", 5) == 0 && nh.n_type == NT_PRPSINFO)
-				prpsinfo = true;
-			if (nh.n_namesz == 11 && memcmp(name, "VMCOREINFO", 11) == 0)
-				vmcoreinfo = true;
-			off = next;
-		}
+		scan_notes(fd, st.st_size, &ph, win, &ns);
 	}
-	if (notes_ok && (vmcoreinfo || !prpsinfo))
+	if (ns.ok && (ns.vmcoreinfo || !ns.prpsinfo))
 		kind = INPUT_MACHINE;
 out:
+	free(win);
 	if (e)
 		elf_end(e);
 	return kind;

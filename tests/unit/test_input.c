@@ -83,6 +83,87 @@ static void test_classify_by_content(void)
 	UNIT_END(&u);
 }
 
+/* One 4-byte aligned note: 12-byte header, name, desc of dsz bytes (0x5a). */
+static size_t put_note(uint8_t *p, const char *name, uint32_t type, uint32_t dsz)
+{
+	uint32_t nsz = (uint32_t)strlen(name) + 1, h[3] = { nsz, dsz, type };
+	memcpy(p, h, 12);
+	memset(p + 12, 0, (nsz + 3) & ~3u);
+	memcpy(p + 12, name, nsz);
+	size_t d = 12 + ((nsz + 3) & ~3u);
+	memset(p + d, 0x5a, (dsz + 3) & ~3u);
+	return d + ((dsz + 3) & ~3u);
+}
+
+/* An ELF core at path with one PT_NOTE: NT_PRPSINFO, nthreads NT_PRSTATUS
+ * (far more than the classifier's read window), then the tail note; the file
+ * is cut to keep bytes when keep is not 0.  Returns 0 on success. */
+static int write_core(const char *path, int nthreads, const char *tail, uint32_t tail_dsz, size_t keep)
+{
+	size_t cap = 4096 + (size_t)nthreads * 400 + tail_dsz % 4096;
+	uint8_t *b = calloc(1, cap);
+	if (!b)
+		return -1;
+	elf_head(b, ET_CORE);
+	size_t n = 120;
+	n += put_note(b + n, "CORE", NT_PRPSINFO, 136);
+	for (int i = 0; i < nthreads; i++)
+		n += put_note(b + n, "CORE", NT_PRSTATUS, 336);
+	if (tail) {
+		uint32_t h[3] = { (uint32_t)strlen(tail) + 1, tail_dsz, 0 };
+		if (tail_dsz < 4096)
+			n += put_note(b + n, tail, 0, tail_dsz);
+		else {	/* a header whose desc runs past the segment */
+			memcpy(b + n, h, 12);
+			memcpy(b + n + 12, tail, h[0]);
+			n += 12 + ((h[0] + 3) & ~3u);
+		}
+	}
+	uint64_t phoff = 64, noteoff = 120, notesz = n - 120;
+	uint16_t phentsize = 56, phnum = 1;
+	memcpy(b + 32, &phoff, 8);
+	memcpy(b + 54, &phentsize, 2);
+	memcpy(b + 56, &phnum, 2);
+	uint32_t pt = PT_NOTE;
+	memcpy(b + 64, &pt, 4);
+	memcpy(b + 64 + 8, &noteoff, 8);
+	memcpy(b + 64 + 32, &notesz, 8);
+	FILE *f = fopen(path, "wb");
+	int ok = f && fwrite(b, 1, keep ? keep : n, f) == (keep ? keep : n);
+	ok = f && fclose(f) == 0 && ok;
+	free(b);
+	return ok ? 0 : -1;
+}
+
+static enum input_kind kind_of(const char *path)
+{
+	struct input in;
+	struct ck_error *err = input_open(path, &in);
+	if (err) {
+		ck_error_destroy(err);
+		return INPUT_UNKNOWN;
+	}
+	enum input_kind k = in.cls.kind;
+	input_close(&in);
+	return k;
+}
+
+/* Process core or machine image from every note of a large PT_NOTE, read
+ * through a window: VMCOREINFO far past the first read still counts, a note
+ * that does not fit hides the rest, unreadable notes mean a process core. */
+static void test_core_notes(const char *dir)
+{
+	UNIT_BEGIN(&u, "elf-core-kind-from-every-note");
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/notes.core", dir);
+	CHECK(&u, write_core(path, 1000, NULL, 0, 0) == 0 && kind_of(path) == INPUT_PROCESS_CORE);
+	CHECK(&u, write_core(path, 1000, "VMCOREINFO", 40, 0) == 0 && kind_of(path) == INPUT_MACHINE);
+	CHECK(&u, write_core(path, 1000, "VMCOREINFO", 1u << 20, 0) == 0 && kind_of(path) == INPUT_PROCESS_CORE);
+	CHECK(&u, write_core(path, 1000, "VMCOREINFO", 40, 300000) == 0 && kind_of(path) == INPUT_PROCESS_CORE);
+	unlink(path);
+	UNIT_END(&u);
+}
+
 static int count_entries(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -197,6 +278,7 @@ int main(void)
 	test_compression_magic();
 	test_classify_by_content();
 	test_sparse_copy(dir);
+	test_core_notes(dir);
 	rmdir(dir);
 	return UNIT_EXIT(&u);
 }

@@ -14,6 +14,25 @@ struct ck_error *sym_dwfl_error(enum ck_error_kind kind, const char *what)
 	return ck_error_create(kind, "%s: %s", what, msg ? msg : "unknown libdwfl error");
 }
 
+/*
+ * libdwfl's standard search, except for a module that only a build-id can
+ * name (no file, no .gnu_debuglink: the vDSO).  There the standard search's
+ * last resort loads libdebuginfod - and with it curl, TLS and Kerberos, 25
+ * libraries - even when DEBUGINFOD_URLS is unset or empty, where the client
+ * returns at once without looking anywhere; the build-id tree is all that
+ * is left to search then.
+ */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			  const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+			  char **debuginfo_file_name)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	if (!file_name && !debuglink_file && (!urls || !*urls))
+		return dwfl_build_id_find_debuginfo(mod, userdata, modname, base, NULL, NULL, 0, debuginfo_file_name);
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					    debuglink_crc, debuginfo_file_name);
+}
+
 struct ck_error *sym_config_init(struct sym_config *cfg, const struct sym_options *opt)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -35,7 +54,7 @@ struct ck_error *sym_config_init(struct sym_config *cfg, const struct sym_option
 		return &ck_enomem;
 	}
 	cfg->callbacks.find_elf = dwfl_build_id_find_elf;
-	cfg->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+	cfg->callbacks.find_debuginfo = find_debuginfo;
 	cfg->callbacks.section_address = dwfl_offline_section_address;
 	cfg->callbacks.debuginfo_path = &cfg->debuginfo_path;
 	return NULL;

@@ -21,12 +21,14 @@ B       ?= build
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 PKGS    := libelf libdw zlib libarchive capstone libbpf libkdumpfile
+# loaded with dlopen when a run needs them (coredump/dynlib.h): headers only
+DLOPEN_PKGS := libarchive capstone
 CSTD    := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -I. $(addprefix -I,$(SRCDIRS)) \
 	-DCOREKIT_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ldw -lz -larchive -lcapstone -lbpf -lkdumpfile) -liberty -lpthread
+LDLIBS  = $(shell pkg-config --libs $(filter-out $(DLOPEN_PKGS),$(PKGS)) 2>/dev/null || echo -lelf -ldw -lz -lbpf -lkdumpfile) -liberty -lpthread -ldl
 
 LIBDIRS  := coredump vmss2core symbols analyzers
 SRCDIRS  := $(sort $(shell find $(LIBDIRS) -type d))

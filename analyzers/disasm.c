@@ -4,12 +4,34 @@
 #include "disasm.h"
 
 #include <capstone/capstone.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynlib.h"
+
 enum {
 	MAX_FUNC_BYTES = 16384,		/* disassemble from the function start if this close */
+};
+
+/* capstone is loaded only for a window (dynlib.h); its SONAME follows the
+ * API major version of the headers this is built with. */
+#define CS_STR(x) #x
+#define CS_SONAME(major) "libcapstone.so." CS_STR(major)
+
+struct cs_fns {
+	__typeof__(cs_open) *open;
+	__typeof__(cs_disasm) *disasm;
+	__typeof__(cs_free) *free;
+	__typeof__(cs_close) *close;
+};
+
+static const struct dynlib_fn cs_fn_names[] = {
+	{ "cs_open", offsetof(struct cs_fns, open) },
+	{ "cs_disasm", offsetof(struct cs_fns, disasm) },
+	{ "cs_free", offsetof(struct cs_fns, free) },
+	{ "cs_close", offsetof(struct cs_fns, close) },
 };
 
 static struct ck_error *add_insn(struct rpt_crash *c, const cs_insn *in, uint64_t pc)
@@ -34,11 +56,11 @@ static struct ck_error *add_insn(struct rpt_crash *c, const cs_insn *in, uint64_
 
 /* Disassemble from `start`; keep `before` instructions before pc and `after`
  * after it.  Returns false when linear decoding from start does not land on pc. */
-static struct ck_error *disasm_from(csh cs, const unsigned char *code, size_t len, uint64_t start,
+static struct ck_error *disasm_from(const struct cs_fns *fn, csh cs, const unsigned char *code, size_t len, uint64_t start,
 				    uint64_t pc, int before, int after, struct rpt_crash *c, bool *hit)
 {
 	cs_insn *insn = NULL;
-	size_t cnt = cs_disasm(cs, code, len, start, 0, &insn);
+	size_t cnt = fn->disasm(cs, code, len, start, 0, &insn);
 	size_t at = cnt;
 	*hit = false;
 	for (size_t i = 0; i < cnt; i++)
@@ -47,7 +69,7 @@ static struct ck_error *disasm_from(csh cs, const unsigned char *code, size_t le
 			break;
 		}
 	if (at == cnt) {
-		cs_free(insn, cnt);
+		fn->free(insn, cnt);
 		return NULL;
 	}
 	*hit = true;
@@ -57,7 +79,7 @@ static struct ck_error *disasm_from(csh cs, const unsigned char *code, size_t le
 	struct ck_error *err = c->disasm ? NULL : &ck_enomem;
 	for (size_t i = lo; i < hi && !err; i++)
 		err = add_insn(c, &insn[i], pc);
-	cs_free(insn, cnt);
+	fn->free(insn, cnt);
 	return err;
 }
 
@@ -66,9 +88,16 @@ struct ck_error *disasm_window(struct target *t, uint64_t pc, uint64_t fstart,
 {
 	int before = opt && opt->disasm_before ? opt->disasm_before : 8;
 	int after = opt && opt->disasm_after ? opt->disasm_after : 4;
+	struct cs_fns fn;
+	void *lib;
+	struct ck_error *lerr = dynlib_open(CS_SONAME(CS_API_MAJOR), "disassembly", cs_fn_names,
+					    sizeof(cs_fn_names) / sizeof(cs_fn_names[0]), &fn, &lib);
 	csh cs;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+	if (lerr || fn.open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+		ck_error_destroy(lerr);
+		dynlib_close(lib);
 		return NULL;	/* no disassembler: the report just lacks the window */
+	}
 	size_t tail = 16 * (size_t)(after + 1);
 	struct ck_error *err = NULL;
 	bool hit = false;
@@ -77,7 +106,8 @@ struct ck_error *disasm_window(struct target *t, uint64_t pc, uint64_t fstart,
 		size_t len = (size_t)(pc - fstart) + tail;
 		code = malloc(len);
 		if (!code) {
-			cs_close(&cs);
+			fn.close(&cs);
+			dynlib_close(lib);
 			return &ck_enomem;
 		}
 		/* the tail may run off the mapped text: shrink until readable */
@@ -89,7 +119,7 @@ struct ck_error *disasm_window(struct target *t, uint64_t pc, uint64_t fstart,
 			len -= 16;
 		}
 		if (len > pc - fstart)
-			err = disasm_from(cs, code, len, fstart, pc, before, after, c, &hit);
+			err = disasm_from(&fn, cs, code, len, fstart, pc, before, after, c, &hit);
 		free(code);
 		code = NULL;
 	}
@@ -109,8 +139,9 @@ struct ck_error *disasm_window(struct target *t, uint64_t pc, uint64_t fstart,
 			ck_error_destroy(e);
 			continue;
 		}
-		err = disasm_from(cs, buf, len, pc - back, pc, before, after, c, &hit);
+		err = disasm_from(&fn, cs, buf, len, pc - back, pc, before, after, c, &hit);
 	}
-	cs_close(&cs);
+	fn.close(&cs);
+	dynlib_close(lib);
 	return err;
 }

@@ -147,6 +147,16 @@ grep -q 'NULL pointer dereference' "$T/crash_null.txt" && grep -q '^=> ' "$T/cra
 grep -q 'color=red' "$T/abba.dot" && grep -q -- '-> t' "$T/abba.dot" && ok "abba dot" || fail "abba dot" "$(head -5 "$T/abba.dot")"
 command -v dot >/dev/null && { dot -Tsvg "$T/abba.dot" >/dev/null 2>&1 && ok "dot parses" || fail "dot parses" "graphviz rejected it"; }
 
+# libraries loaded only when a run needs them (the dynamic loader's own list):
+# a plain hang core needs neither libarchive (compressed inputs), capstone (a
+# crash's disassembly) nor libdebuginfod (DEBUGINFOD_URLS unset); the crash does need capstone
+optional() { env -u DEBUGINFOD_URLS LD_DEBUG=files "$CS" "$1" 2>&1 >/dev/null |
+	grep -oE 'file=lib(archive|capstone|debuginfod)[^ ]*' | sort -u | tr '\n' ' '; }
+l=$(optional "$D/abba.core")
+[ -z "$l" ] && ok "plain core loads no optional library" || fail "plain core loads no optional library" "loaded: $l"
+l=$(optional "$D/crash_null.core")
+[[ "$l" =~ ^file=libcapstone\.so\.[0-9]+\ $ ]] && ok "crash core loads capstone only" || fail "crash core loads capstone only" "loaded: $l"
+
 # exit statuses
 st() { "$@" >/dev/null 2>"$T/st.err"; echo $?; }
 [ "$(st "$CS" --fail-on deadlock "$D/abba.core")" = 4 ] && ok "fail-on deadlock" || fail "fail-on deadlock" "not 4"

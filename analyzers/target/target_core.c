@@ -338,6 +338,7 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	if (u->n == u->max)
 		return DWARF_CB_ABORT;
 	struct target_frame *f = &u->frames[u->n];
+	*f = (struct target_frame){ 0 };
 	f->pc = pc;
 	f->activation = act;
 	Dwarf_Word sp;
@@ -378,7 +379,9 @@ static struct ck_error *core_unwind(struct target *t, size_t i, size_t max,
 	struct core_target *c = CT(t);
 	if (i >= c->nthreads || !max)
 		return ck_error_create(CK_ERR_USAGE, "no thread %zu", i);
-	struct unwind_ctx u = { c, calloc(max, sizeof(struct target_frame)), 0, max, false, 0 };
+	/* malloc: frame_cb clears each frame it fills (max is 256 by default,
+	 * most stacks use a handful; zeroing all of them cost 5% of a run) */
+	struct unwind_ctx u = { c, malloc(max * sizeof(struct target_frame)), 0, max, false, 0 };
 	if (!u.frames)
 		return &ck_enomem;
 	int rc = dwfl_getthread_frames(c->dwfl, (pid_t)c->threads[i].tid, frame_cb, &u);

@@ -20,7 +20,7 @@ PREFIX  ?= /usr/local
 B       ?= build
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-PKGS    := libelf libdw zlib libarchive capstone libbpf libkdumpfile
+PKGS    := libelf libdw zlib libdeflate libarchive capstone libbpf libkdumpfile
 # loaded with dlopen when a run needs them (coredump/dynlib.h): headers only
 DLOPEN_PKGS := libarchive capstone
 CSTD    := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
@@ -28,7 +28,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -I. $(addprefix -I,$(SRCDIRS)) \
 	-DCOREKIT_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-LDLIBS  = $(shell pkg-config --libs $(filter-out $(DLOPEN_PKGS),$(PKGS)) 2>/dev/null || echo -lelf -ldw -lz -lbpf -lkdumpfile) -liberty -lpthread -ldl
+LDLIBS  = $(shell pkg-config --libs $(filter-out $(DLOPEN_PKGS),$(PKGS)) 2>/dev/null || echo -lelf -ldw -lz -ldeflate -lbpf -lkdumpfile) -liberty -lpthread -ldl
 
 LIBDIRS  := coredump vmss2core symbols analyzers
 SRCDIRS  := $(sort $(shell find $(LIBDIRS) -type d))

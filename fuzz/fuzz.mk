@@ -8,14 +8,14 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 # Only the directories the harnesses need, so an unrelated broken file elsewhere
 # does not stop fuzzing.
 FUZZ_LIBDIRS ?= coredump vmss2core symbols
-PKGS     := libelf libdw zlib libarchive capstone libbpf libkdumpfile
+PKGS     := libelf libdw zlib libdeflate libarchive capstone libbpf libkdumpfile
 DLOPEN_PKGS := libarchive capstone
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 -g -Wall -Wextra -Werror \
 	-Wno-unused-command-line-argument $(SAN) -fno-omit-frame-pointer \
 	-I. $(addprefix -I,$(shell find coredump vmss2core symbols analyzers -type d)) -DCOREKIT_VERSION='"$(VERSION)"' \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-FUZZ_LDLIBS := $(shell pkg-config --libs $(filter-out $(DLOPEN_PKGS),$(PKGS)) 2>/dev/null || echo -lelf -ldw -lz -lbpf -lkdumpfile) -liberty -lpthread -ldl
+FUZZ_LDLIBS := $(shell pkg-config --libs $(filter-out $(DLOPEN_PKGS),$(PKGS)) 2>/dev/null || echo -lelf -ldw -lz -ldeflate -lbpf -lkdumpfile) -liberty -lpthread -ldl
 
 FUZZ_LIB_SRC := $(filter-out %_main.c,$(foreach d,$(FUZZ_LIBDIRS),$(wildcard $(d)/*.c)))
 FUZZ_LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(FUZZ_LIB_SRC))

@@ -8,7 +8,7 @@ if [ -z "$KVER" ]; then
 	KVER=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}' | sed 's/^linux-image-//')
 fi
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
-	libelf-dev libdw-dev libiberty-dev zlib1g-dev libarchive-dev libcapstone-dev libbpf-dev libkdumpfile-dev makedumpfile
+	libelf-dev libdw-dev libiberty-dev zlib1g-dev libdeflate-dev libarchive-dev libcapstone-dev libbpf-dev libkdumpfile-dev makedumpfile
 	elfutils debuginfod gdb crash python3 python3-drgn libc6-dbg time xz-utils libdebuginfod1
 	qemu-system-x86 busybox-static cpio gzip
 	zstd lz4 bzip2

@@ -1,5 +1,6 @@
 /* symbols.c - libdwfl-backed symbol resolver with per-PC and per-module caches. */
 #include "symbols.h"
+#include "debug_inflate.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -84,6 +85,8 @@ struct sym_resolver {
 	struct sym_fallback fb;		/* lookup.fn NULL: none */
 	struct sym_module **fb_mods;	/* modules the fallback named, each allocated once */
 	size_t nfb_mods;
+	struct debug_inflated *inflated;	/* DWARF inflated for libdw (debug_inflate.h) */
+	size_t ninflated;
 };
 
 struct ck_error *sym_resolver_create(Dwfl *dwfl, struct sym_resolver **ret)
@@ -137,6 +140,9 @@ void sym_resolver_destroy(struct sym_resolver *r)
 		free(r->fb_mods[i]);
 	}
 	free(r->fb_mods);
+	for (size_t i = 0; i < r->ninflated; i++)
+		debug_inflated_free(&r->inflated[i]);
+	free(r->inflated);
 	free(r);
 }
 
@@ -150,6 +156,34 @@ struct mod_collect {
 	size_t cap;
 	bool oom;
 };
+
+/*
+ * Before libdw opens a module's DWARF: its compressed sections inflated the
+ * faster way (debug_inflate.h).  The file is the one the module's symbol
+ * table came from - a separate debug file (libc6-dbg's) has both, and
+ * libdwfl offers no other way to it before the DWARF is open.  When the
+ * DWARF comes from another file, or is open already, nothing changes.
+ * Fails (true) only when out of memory.
+ */
+static bool inflate_dwarf(struct sym_resolver *r, Dwfl_Module *mod)
+{
+	GElf_Sym sym;
+	GElf_Addr addr;
+	Elf *elf = NULL;
+	if (dwfl_module_getsymtab(mod) <= 0 || !dwfl_module_getsym_info(mod, 0, &sym, &addr, NULL, &elf, NULL) || !elf)
+		return false;
+	struct debug_inflated d;
+	if (!debug_inflate(elf, &d))
+		return false;
+	struct debug_inflated *n = realloc(r->inflated, (r->ninflated + 1) * sizeof(*n));
+	if (!n) {
+		/* the Elf points into d now: it stays mapped until the process ends */
+		return true;
+	}
+	r->inflated = n;
+	r->inflated[r->ninflated++] = d;
+	return false;
+}
 
 static int collect_module(Dwfl_Module *mod, void **userdata, const char *name,
 			  Dwarf_Addr start, void *arg)
@@ -194,6 +228,10 @@ static int collect_module(Dwfl_Module *mod, void **userdata, const char *name,
 	}
 	Dwarf_Addr bias;
 	sm->has_elf = dwfl_module_getelf(mod, &bias) != NULL;
+	if (inflate_dwarf(r, mod)) {
+		mc->oom = true;
+		return DWARF_CB_ABORT;
+	}
 	Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
 	if (dw)
 		sm->status = SYM_DWARF;

@@ -9,6 +9,7 @@
 
 #include "analyzer.h"
 #include "cli.h"
+#include "heap_pages.h"
 #include "outfile.h"
 #include "render.h"
 #include "report.h"
@@ -166,6 +167,7 @@ int main(int argc, char **argv)
 	const char *dot = NULL, *disable = NULL, *fail_on = NULL;
 	char *bad = NULL;
 	int c;
+	heap_prefer_huge_pages(64 << 20);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":hVf", long_opts, NULL)) != -1) {
 		switch (c) {

@@ -18,6 +18,7 @@
 #include "waitgraph.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -423,11 +424,28 @@ static struct ck_error *locks_run(struct target *t, const struct analyzer_option
 
 	/* 3. objects named as gdb names them, per-thread state lines and findings */
 	struct sym_resolver *syms = t->ops->symbols ? t->ops->symbols(t) : NULL;
+	/* hundreds of threads wait on one mutex: each address is named once
+	 * (the symbol search is linear), then copied from the wait that has it */
+	enum { NAMED = 64 };
+	size_t named[NAMED];
+	for (size_t h = 0; h < NAMED; h++)
+		named[h] = SIZE_MAX;
 	for (size_t k = 0; k < r->nwaits && syms; k++) {
 		struct rpt_wait *w = &r->waits[k];
-		if (w->object && w->kind != LOCK_JOIN &&
-		    (err = sym_data_name(syms, w->object, &w->object_name)))
+		if (!w->object || w->kind == LOCK_JOIN)
+			continue;
+		size_t h = (size_t)(w->object >> 3) % NAMED;
+		const struct rpt_wait *p = named[h] != SIZE_MAX ? &r->waits[named[h]] : NULL;
+		if (p && p->object == w->object) {
+			if (p->object_name && !(w->object_name = strdup(p->object_name))) {
+				err = &ck_enomem;
+				goto out;
+			}
+		} else if ((err = sym_data_name(syms, w->object, &w->object_name))) {
 			goto out;
+		} else {
+			named[h] = k;
+		}
 	}
 	for (size_t c = 0; c < r->ncycles; c++) {
 		const struct rpt_cycle *cy = &r->cycles[c];

@@ -13,7 +13,10 @@
  *                       caches every answer by (pc, activation), so thousands
  *                       of threads with the same stacks resolve each PC once.
  *                       Per-module facts (build-id, symbol status, CFI) are
- *                       cached as well.
+ *                       cached as well.  Collecting the modules inflates
+ *                       their compressed DWARF (debug_inflate.h) into memory
+ *                       the resolver owns: once it is destroyed the Dwfl is
+ *                       only good for dwfl_end().
  *
  * Layering: this module knows libdwfl and nothing about cores, threads or
  * reports.  elfutils error codes never leave symbols.c: they are converted to

@@ -1,11 +1,9 @@
 /* input_unpack.c - a compressed input through libarchive into a sparse, unlinked temporary. */
 #include "input_unpack.h"
 
-#include <archive.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,45 +11,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "dynlib.h"
+#include "archive_lib.h"
 #include "le.h"
 #include "tempfile.h"
-
-/* libarchive is loaded when an input is compressed (dynlib.h): the SONAME of
- * libarchive 3.x, whose headers this is built with. */
-#define ARCHIVE_SONAME "libarchive.so.13"
-
-struct archive_fns {
-	__typeof__(archive_read_new) *read_new;
-	__typeof__(archive_read_free) *read_free;
-	__typeof__(archive_read_support_filter_zstd) *filter_zstd;
-	__typeof__(archive_read_support_filter_lz4) *filter_lz4;
-	__typeof__(archive_read_support_filter_xz) *filter_xz;
-	__typeof__(archive_read_support_filter_gzip) *filter_gzip;
-	__typeof__(archive_read_support_filter_bzip2) *filter_bzip2;
-	__typeof__(archive_read_support_format_raw) *format_raw;
-	__typeof__(archive_read_open) *read_open;
-	__typeof__(archive_read_next_header) *next_header;
-	__typeof__(archive_read_data) *read_data;
-	__typeof__(archive_filter_count) *filter_count;
-	__typeof__(archive_filter_code) *filter_code;
-	__typeof__(archive_filter_bytes) *filter_bytes;
-	__typeof__(archive_error_string) *error_string;
-	__typeof__(archive_set_error) *set_error;
-};
-
-#define FN(f, field) { #f, offsetof(struct archive_fns, field) }
-static const struct dynlib_fn archive_fn_names[] = {
-	FN(archive_read_new, read_new), FN(archive_read_free, read_free),
-	FN(archive_read_support_filter_zstd, filter_zstd), FN(archive_read_support_filter_lz4, filter_lz4),
-	FN(archive_read_support_filter_xz, filter_xz), FN(archive_read_support_filter_gzip, filter_gzip),
-	FN(archive_read_support_filter_bzip2, filter_bzip2), FN(archive_read_support_format_raw, format_raw),
-	FN(archive_read_open, read_open), FN(archive_read_next_header, next_header),
-	FN(archive_read_data, read_data), FN(archive_filter_count, filter_count),
-	FN(archive_filter_code, filter_code), FN(archive_filter_bytes, filter_bytes),
-	FN(archive_error_string, error_string), FN(archive_set_error, set_error),
-};
-#undef FN
 
 enum {
 	UNPACK_BUF = 1 << 20,	/* content is copied in 1 MiB steps (page-aligned offsets) */
@@ -60,8 +22,7 @@ enum {
 };
 
 struct unpack {
-	struct archive_fns fn;
-	void *lib;		/* libarchive's dlopen handle */
+	struct archive_lib lib;	/* libarchive, loaded for this input */
 	struct archive *a;
 	const char *path;
 	int fd;
@@ -83,11 +44,11 @@ struct unpack {
 static int support_filter(const struct unpack *u, enum input_compression c)
 {
 	switch (c) {
-	case INPUT_ZSTD: return u->fn.filter_zstd(u->a);
-	case INPUT_LZ4: return u->fn.filter_lz4(u->a);
-	case INPUT_XZ: return u->fn.filter_xz(u->a);
-	case INPUT_GZIP: return u->fn.filter_gzip(u->a);
-	case INPUT_BZIP2: return u->fn.filter_bzip2(u->a);
+	case INPUT_ZSTD: return u->lib.filter_zstd(u->a);
+	case INPUT_LZ4: return u->lib.filter_lz4(u->a);
+	case INPUT_XZ: return u->lib.filter_xz(u->a);
+	case INPUT_GZIP: return u->lib.filter_gzip(u->a);
+	case INPUT_BZIP2: return u->lib.filter_bzip2(u->a);
 	default: return ARCHIVE_FATAL;
 	}
 }
@@ -114,8 +75,8 @@ static off_t file_size(int fd)
 static struct ck_error *stream_error(struct unpack *u)
 {
 	off_t size = file_size(u->fd);
-	const char *why = u->fn.error_string(u->a);
-	long long out = (long long)u->fn.filter_bytes(u->a, 0);
+	const char *why = u->lib.error_string(u->a);
+	long long out = (long long)u->lib.filter_bytes(u->a, 0);
 	if (out < 0 || (uint64_t)out < u->total)
 		out = (long long)u->total;
 	return ck_error_at(u->path, (unsigned long long)u->consumed, "bad %s data: %s (%s0x%llx bytes decompressed)",
@@ -133,7 +94,7 @@ static la_ssize_t read_cb(struct archive *a, void *arg, const void **buf)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			u->fn.set_error(a, errno, "read error at offset 0x%llx", (unsigned long long)u->consumed);
+			u->lib.set_error(a, errno, "read error at offset 0x%llx", (unsigned long long)u->consumed);
 			return -1;
 		}
 		*buf = u->inbuf;
@@ -157,13 +118,12 @@ struct ck_error *unpack_begin(const char *path, int fd, enum input_compression c
 	u->crc = crc32(0, Z_NULL, 0);
 	char purpose[64];
 	snprintf(purpose, sizeof(purpose), "%s-compressed input", input_compression_name(c));
-	struct ck_error *err = dynlib_open(ARCHIVE_SONAME, purpose, archive_fn_names,
-					   sizeof(archive_fn_names) / sizeof(archive_fn_names[0]), &u->fn, &u->lib);
+	struct ck_error *err = archive_lib_open(&u->lib, purpose);
 	if (err) {
 		unpack_end(u);
 		return ck_error_prefix(err, "%s", path);
 	}
-	if (!(u->a = u->fn.read_new())) {
+	if (!(u->a = u->lib.read_new())) {
 		unpack_end(u);
 		return &ck_enomem;
 	}
@@ -173,18 +133,18 @@ struct ck_error *unpack_begin(const char *path, int fd, enum input_compression c
 	 * format's own tool (lz4 -d, ...) instead: the same decoder, so accepted. */
 	if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
 		err = ck_error_create(CK_ERR_SYSTEM, "%s: libarchive cannot read %s data: %s", path,
-				      input_compression_name(c), u->fn.error_string(u->a));
-	else if (u->fn.format_raw(u->a) != ARCHIVE_OK)
-		err = ck_error_create(CK_ERR_SYSTEM, "libarchive: no raw format: %s", u->fn.error_string(u->a));
+				      input_compression_name(c), u->lib.error_string(u->a));
+	else if (u->lib.format_raw(u->a) != ARCHIVE_OK)
+		err = ck_error_create(CK_ERR_SYSTEM, "libarchive: no raw format: %s", u->lib.error_string(u->a));
 	else if (lseek(fd, 0, SEEK_SET) < 0)
 		err = ck_error_errno(errno, "%s: seek", path);
-	else if (u->fn.read_open(u->a, u, NULL, read_cb, NULL) != ARCHIVE_OK ||
-		 u->fn.next_header(u->a, &e) != ARCHIVE_OK)
+	else if (u->lib.read_open(u->a, u, NULL, read_cb, NULL) != ARCHIVE_OK ||
+		 u->lib.next_header(u->a, &e) != ARCHIVE_OK)
 		err = stream_error(u);
 	else {
 		/* The outermost filter (the last one before the file itself) is the one our magic named. */
-		int n = u->fn.filter_count(u->a);
-		if (n < 2 || u->fn.filter_code(u->a, n - 2) != filter_code(c))
+		int n = u->lib.filter_count(u->a);
+		if (n < 2 || u->lib.filter_code(u->a, n - 2) != filter_code(c))
 			err = ck_error_at(path, 0, "%s magic, but not %s data libarchive can read",
 					  input_compression_name(c), input_compression_name(c));
 	}
@@ -216,7 +176,7 @@ static struct ck_error *check_gzip_trailer(struct unpack *u)
 static struct ck_error *fill(struct unpack *u)
 {
 	while (u->buflen < UNPACK_BUF && !u->eof) {
-		la_ssize_t n = u->fn.read_data(u->a, u->buf + u->buflen, UNPACK_BUF - u->buflen);
+		la_ssize_t n = u->lib.read_data(u->a, u->buf + u->buflen, UNPACK_BUF - u->buflen);
 		if (n < 0)
 			return stream_error(u);
 		if (n == 0) {
@@ -323,8 +283,8 @@ void unpack_end(struct unpack *u)
 	if (!u)
 		return;
 	if (u->a)
-		u->fn.read_free(u->a);
-	dynlib_close(u->lib);
+		u->lib.read_free(u->a);
+	archive_lib_close(&u->lib);
 	free(u->buf);
 	free(u->inbuf);
 	free(u);

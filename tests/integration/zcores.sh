@@ -208,5 +208,19 @@ rp=$(tail -1 "$T/rss.plain") rz=$(tail -1 "$T/rss.zst")
 [ -n "$rp" ] && [ -n "$rz" ] && [ "$rz" -le $((rp + 65536)) ] && ok "many.core.zst: peak RSS ${rz} KiB vs ${rp} KiB plain" \
 	|| fail "many.core.zst RSS" "${rz} KiB compressed vs ${rp} KiB plain"
 same_report "$T/m.json" "$T/mz.json" "$D/many.core" "$MZ" && ok "many.core zstd: same report" || fail "many.core zstd" "reports differ"
+# libarchive is loaded only for a compressed input: hidden (a private mount
+# namespace binds /dev/null over it), a compressed core is one line naming the
+# library, exit 3, and the plain core still gives its report
+LA=$(readlink -f /lib/x86_64-linux-gnu/libarchive.so.13)
+unshare -m sh -c "mount --bind /dev/null '$LA' && { '$CS' '$MZ' >'$T/nola.out' 2>'$T/nola.err'; echo \$? >'$T/nola.rc'; \
+	'$CS' --json '$D/many.core' >'$T/nola.json' 2>'$T/nola.perr'; echo \$? >'$T/nola.prc'; }" 2>"$T/unshare.err"
+if [ "$(cat "$T/nola.rc" 2>/dev/null)" = 3 ] && [ "$(wc -l <"$T/nola.err")" = 1 ] &&
+	grep -q "^coresummary: $MZ: libarchive.so.13 (needed for zstd-compressed input) cannot be loaded: " "$T/nola.err"; then
+	ok "no libarchive: compressed input exits 3 naming it"
+else
+	fail "no libarchive: compressed input" "rc $(cat "$T/nola.rc" 2>/dev/null) $(head -c 300 "$T/nola.err" "$T/unshare.err" 2>/dev/null)"
+fi
+[ "$(cat "$T/nola.prc" 2>/dev/null)" = 0 ] && same_report "$T/m.json" "$T/nola.json" "$D/many.core" "$D/many.core" \
+	&& ok "no libarchive: plain core, same report" || fail "no libarchive: plain core" "$(head -c 300 "$T/nola.perr")"
 tmp_clean && ok "TMPDIR clean at the end" || fail "TMPDIR clean at the end" "$(ls -A "$TMPDIR")"
 finish

@@ -14,10 +14,12 @@
  * demangled (kernel: kallsyms names): inline frames and DWARF's names exist
  * only with debug info, and the hash must not change with the debuginfo at hand.
  * The report's own signature is its main finding's: crash or panic, else
- * deadlock, lockup, hung (a list of blocked waits alone has none).
+ * deadlock, lockup, hung (a list of blocked waits alone has none).  Log
+ * findings come with their own (log_report.h); only the report's is set here.
  */
 #include "analyzer.h"
 #include "klockup.h"
+#include "signature.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,15 +60,6 @@ static bool is_plumbing(const char *norm)
 	return false;
 }
 
-static uint64_t fnv1a(uint64_t h, const char *s)
-{
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* Normalised names of a thread's physical frames, innermost first: their ELF
  * symbols demangled (a kernel's kallsyms names), never DWARF's names or
  * inline sub-frames, so a stack hashes alike with and without debug info. */
@@ -101,20 +94,6 @@ static void free_names(char **v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static struct ck_error *set_hash(struct rpt_signature *s, uint64_t h)
-{
-	if (asprintf(&s->hash, "%016llx", (unsigned long long)h) < 0) {
-		s->hash = NULL;
-		return &ck_enomem;
-	}
-	return NULL;
 }
 
 /* Where the interesting frames of a crash/panic/lockup stack start. */
@@ -154,10 +133,10 @@ static struct ck_error *top_signature(const struct report *r, const struct rpt_f
 		free_names(names, n);
 		return &ck_enomem;
 	}
-	uint64_t h = fnv1a(1469598103934665603ULL, fd->kind);
+	uint64_t h = sig_fnv1a(SIG_FNV_BASIS, fd->kind);
 	for (; i < n && s->nframes < SIG_FRAMES; i++) {
-		h = fnv1a(h, "|");
-		h = fnv1a(h, names[i]);
+		h = sig_fnv1a(h, "|");
+		h = sig_fnv1a(h, names[i]);
 		s->frames[s->nframes++] = names[i];
 		names[i] = NULL;
 	}
@@ -176,7 +155,7 @@ static struct ck_error *top_signature(const struct report *r, const struct rpt_f
 	}
 	s->present = true;
 	s->kind = fd->kind;
-	return set_hash(s, h);
+	return sig_set_hash(s, h);
 }
 
 static struct ck_error *set_signature(const struct report *r, const struct rpt_finding *fd,
@@ -216,30 +195,11 @@ static struct ck_error *set_signature(const struct report *r, const struct rpt_f
 		free_names(names, n);
 		stacks[ns++] = st;
 	}
-	if (err || !ns) {
+	if (err) {
 		free_names(stacks, ns);
 		return err;
 	}
-	qsort(stacks, ns, sizeof(*stacks), str_cmp);
-	/* identical stacks count once: the same bug with more waiters is the same bug */
-	size_t u = 0;
-	for (size_t i = 0; i < ns; i++) {
-		if (u && strcmp(stacks[u - 1], stacks[i]) == 0) {
-			free(stacks[i]);
-			continue;
-		}
-		stacks[u++] = stacks[i];
-	}
-	uint64_t h = fnv1a(1469598103934665603ULL, fd->kind);
-	for (size_t i = 0; i < u; i++) {
-		h = fnv1a(h, "\n");
-		h = fnv1a(h, stacks[i]);
-	}
-	s->present = true;
-	s->kind = fd->kind;
-	s->frames = stacks;
-	s->nframes = u;
-	return set_hash(s, h);
+	return sig_from_set(s, fd->kind, stacks, ns);
 }
 
 static struct ck_error *copy_signature(const struct rpt_signature *from, struct rpt_signature *to)
@@ -287,6 +247,6 @@ static struct ck_error *signature_run(struct target *t, const struct analyzer_op
 const struct analyzer analyzer_signature = {
 	.name = "signature",
 	.summary = "a stable hash per finding: the crashing stack (plumbing skipped), the deadlocked or hung stacks",
-	.targets = TARGET_PROCESS_CORE | TARGET_KERNEL_IMAGE,
+	.targets = TARGET_PROCESS_CORE | TARGET_KERNEL_IMAGE | TARGET_LOG,
 	.run = signature_run,
 };

@@ -16,8 +16,8 @@ const struct analyzer *const analyzers[] = {
 	&analyzer_klocks,
 	&analyzer_crash,
 	&analyzer_kpanic,
-	&analyzer_signature,
 	&analyzer_logs,
+	&analyzer_signature,	/* last: the report's signature is its main finding's, logs' too */
 	NULL,
 };
 

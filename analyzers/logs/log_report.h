@@ -23,8 +23,22 @@ struct ck_error *log_report_add(struct report *r, struct log_file *const *files,
  * Not problems: vmx-exit 0 (normal exit or migration source), cpu-reset
  * (soft: the guest rebooted), power-on, suspend, warning, toolbox-dnd
  * timeouts (drag and drop; harmless alone).  One finding per kind.
+ * Each finding's signature (signature.h) is the set of its events' facts
+ * (log_event_facts), so two logs of the same problem at other times, with
+ * other pids, addresses or counts, or seen more or less often, hash alike.
  */
 struct ck_error *log_verdict(struct report *r);
+
+/*
+ * One line of what identifies an event, for signatures: its kind, then
+ * thread=, comm=, module=, function= (of the ip), signal=, channel=,
+ * frames= (up to 5 function names; bare addresses left out), what= (the
+ * summary); names normalised as symbols are (sym_normalize_name), numbers
+ * that vary between occurrences replaced by '#' ("0x#" for hex):
+ *   hung-task comm=jbd2/sda3-# frames=schedule|... what=task jbd2/sda3-#:# blocked for more than # seconds.
+ * Malloc'd; NULL when out of memory.
+ */
+char *log_event_facts(const struct rpt_event *e);
 
 #define LOG_STUN_HUNG_S 1.0
 

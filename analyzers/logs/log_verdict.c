@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log_report.h"
+#include "signature.h"
 
 static int is(const struct rpt_event *e, const char *kind)
 {
@@ -59,6 +60,13 @@ static const char *describe(const struct rpt_event *e, char *buf, size_t n)
 	return buf;
 }
 
+static void free_facts(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 struct ck_error *log_verdict(struct report *r)
 {
 	static const char *const order[] = { "crash", "panic", "lockup", "hung", "tools" };
@@ -70,12 +78,23 @@ struct ck_error *log_verdict(struct report *r)
 		if (!m)
 			return &ck_enomem;
 		char prev[512] = "";
+		char **facts = calloc(r->nevents + 1, sizeof(*facts));
+		if (!facts) {
+			fclose(m);
+			free(sum);
+			return &ck_enomem;
+		}
 		for (size_t i = 0; i < r->nevents; i++) {
 			struct rpt_event *e = &r->events[i];
 			if (!counts_for(r, e, fk))
 				continue;
 			e->problem = true;
-			count++;
+			if (!(facts[count++] = log_event_facts(e))) {
+				free_facts(facts, count - 1);
+				fclose(m);
+				free(sum);
+				return &ck_enomem;
+			}
 			char buf[512];
 			describe(e, buf, sizeof(buf));
 			if (!strcmp(buf, prev))
@@ -89,15 +108,18 @@ struct ck_error *log_verdict(struct report *r)
 			fprintf(m, "; and %zu more", shown - 4);
 		if (count > 1)
 			fprintf(m, " (%zu events)", count);
-		if (fclose(m) != 0) {
-			free(sum);
-			return &ck_enomem;
-		}
-		if (count && !report_add_finding(r, report_finding_kind(fk, strlen(fk)), "%s", sum)) {
+		struct rpt_finding *fd = NULL;
+		if (fclose(m) != 0 || (count && !(fd = report_add_finding(r, report_finding_kind(fk, strlen(fk)), "%s", sum)))) {
+			free_facts(facts, count);
 			free(sum);
 			return &ck_enomem;
 		}
 		free(sum);
+		struct ck_error *err = fd ? sig_from_set(&fd->signature, fd->kind, facts, count) : NULL;
+		if (!fd)
+			free(facts);
+		if (err)
+			return err;
 	}
 	return NULL;
 }

@@ -276,6 +276,11 @@ static struct ck_error *render_log_text(FILE *out, const struct report *r)
 			r->nevents, r->nevents == 1 ? "" : "s");
 	for (size_t i = 0; i < r->nfindings; i++)
 		fprintf(out, "%s: %s\n", r->findings[i].kind, r->findings[i].summary);
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (r->findings[i].signature.present)
+			fprintf(out, "%s%s %s", i ? ", " : "signatures: ", r->findings[i].kind, r->findings[i].signature.hash);
+	if (r->nfindings)
+		fprintf(out, "\n");
 	size_t np = 0;
 	for (size_t i = 0; i < r->nevents; i++)
 		np += r->events[i].problem;

@@ -44,6 +44,17 @@ fi
 grep -q '^no problem found' "$T/r.txt" && grep -q 'cpu-reset: CPU reset: soft' "$T/r.txt" &&
 	ok text_soft_reset_no_problem || fail text_soft_reset_no_problem "$(head -c 400 "$T/r.txt")"
 
+# Log findings have signatures; the report's is its main finding's (a PSOD: panic).
+"$CS" --json "$S/vmk-01-psod-crashme-esxi6.log" >"$T/sig.json"
+python3 - "$T/sig.json" <<'PY' && ok log_report_signature_is_the_panics || fail log_report_signature_is_the_panics "$(head -c 300 "$T/sig.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = [x for x in d["findings"] if x["kind"] == "panic"]
+s = d["signature"]
+sys.exit(0 if f and s and s["kind"] == "panic" and s["hash"] == f[0]["signature"]["hash"]
+         and any("CrashMe" in x for x in s["frames"]) else 1)
+PY
+
 # --fail-on on logs: exit 4 only for a listed finding kind.
 "$CS" --fail-on panic "$S/vmk-01-psod-crashme-esxi6.log" >/dev/null; rc=$?
 "$CS" --fail-on hung,crash "$S/vmk-01-psod-crashme-esxi6.log" >/dev/null; rc2=$?

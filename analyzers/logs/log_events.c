@@ -249,6 +249,7 @@ static void parse_vmware(struct log_file *f, const char *text, size_t len, struc
 	}
 	c.raw = ls_make(NULL, 0);
 	log_vmk_finish(vmk, &c);
+	log_vmx_finish(vmx, &c);
 }
 
 struct ck_error *log_parse(const char *source, const char *text, size_t len, enum log_format fmt,

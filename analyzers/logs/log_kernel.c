@@ -109,6 +109,31 @@ static struct lspan syslog_time(const char *line)
 	return ls_trim(ls_make(l.p, n));
 }
 
+struct log_event *log_kernel_event(struct log_ctx *c, const struct klog_event *k)
+{
+	struct log_file *f = c->f;
+	struct log_event *e = log_event_new(c, k->kind);
+	if (!e)
+		return NULL;
+	e->pid = k->pid;
+	e->cpu = k->cpu;
+	e->duration_s = k->duration_s;
+	e->uptime_s = k->uptime_s;
+	if (k->comm)
+		e->comm = log_dup(f, ls_cstr(k->comm));
+	if (k->address)
+		e->address = log_dup(f, ls_cstr(k->address));
+	if (k->ip)
+		e->ip = log_dup(f, ls_cstr(k->ip));
+	if (k->module)
+		e->module = log_dup(f, ls_cstr(k->module));
+	if (k->summary)
+		e->summary = log_dup(f, ls_cstr(k->summary));
+	for (size_t j = 0; j < k->nframes; j++)
+		log_add_frame(f, e, ls_cstr(k->frames[j]));
+	return e;
+}
+
 struct ck_error *log_kernel_parse(struct log_file *f, const char *text, size_t len)
 {
 	struct klog_events *kev = NULL;
@@ -125,25 +150,8 @@ struct ck_error *log_kernel_parse(struct log_file *f, const char *text, size_t l
 			log_ctx_time(&c, ls_cstr(k->time), isnan(k->uptime_s) ? LOG_T_LOCAL : LOG_T_SECONDS);
 		else if (k->text && syslog_time(k->text).n)
 			log_ctx_time(&c, syslog_time(k->text), LOG_T_LOCAL);
-		struct log_event *e = log_event_new(&c, k->kind);
-		if (!e)
+		if (!log_kernel_event(&c, k))
 			break;
-		e->pid = k->pid;
-		e->cpu = k->cpu;
-		e->duration_s = k->duration_s;
-		e->uptime_s = k->uptime_s;
-		if (k->comm)
-			e->comm = log_dup(f, ls_cstr(k->comm));
-		if (k->address)
-			e->address = log_dup(f, ls_cstr(k->address));
-		if (k->ip)
-			e->ip = log_dup(f, ls_cstr(k->ip));
-		if (k->module)
-			e->module = log_dup(f, ls_cstr(k->module));
-		if (k->summary)
-			e->summary = log_dup(f, ls_cstr(k->summary));
-		for (size_t j = 0; j < k->nframes; j++)
-			log_add_frame(f, e, ls_cstr(k->frames[j]));
 	}
 	klog_events_destroy(kev);
 	return NULL;

@@ -53,6 +53,8 @@ struct log_vmx *log_vmx_new(void);
 void log_vmx_free(struct log_vmx *st);
 int log_vmx_shape(struct lspan line);			/* sniffing: no side effects */
 int log_vmx_line(struct log_vmx *st, struct log_ctx *c);
+/* After the last line: the Guest: lines' kernel text as events. */
+void log_vmx_finish(struct log_vmx *st, struct log_ctx *c);
 struct log_vmk *log_vmk_new(void);
 void log_vmk_free(struct log_vmk *st);
 int log_vmk_shape(struct lspan line);
@@ -67,6 +69,9 @@ int log_hostd_line(struct log_ctx *c);
 int log_kernel_shape(struct lspan line);
 /* Guest kernel text: the whole buffer through klog_events; comment lines already blanked. */
 struct ck_error *log_kernel_parse(struct log_file *f, const char *text, size_t len);
+/* One event of the kernel-text parser as a log event at c's line and time (NULL: none made). */
+struct klog_event;
+struct log_event *log_kernel_event(struct log_ctx *c, const struct klog_event *k);
 
 /* An ISO-looking time token at the start of s (digits or a KB's "YYYY"/"<YYYY>" placeholder):
  * its length, 0 if none. */

@@ -15,11 +15,17 @@
  * vmx-exit, power-on, suspend, and a Windows guest's bugcheck (WinBSOD
  * synthetic MSRs) as panic.  Backtrace[n]/SymBacktrace[n] lines after a
  * crash event of the same thread are its frames.
+ * "Guest: TEXT" lines carry text the guest sent over GuestRPC's "log"
+ * command, such as the kernel log a Linux guest dumps at a panic (VMware's
+ * kmsg-dump patch sends "<level>[seconds] text" lines): their TEXT goes,
+ * in file order, through the one kernel-text parser (klog_events.h), and its
+ * events keep the vmware.log line they came from, its time and its thread.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "klog_events.h"
 #include "log_parse.h"
 
 enum { FRAME_WINDOW = 300, REASON_WINDOW = 3, POWER_DEDUP = 3 };
@@ -31,6 +37,15 @@ struct vmx_line {
 	int cont;		/* "+" continuation of the previous record */
 };
 
+/* A "Guest:" line: where its text sits in log_vmx.guest and the vmware.log line it came from. */
+struct guest_line {
+	long line_no;
+	struct lspan raw, time, thread;	/* into the file's text (alive while it is parsed) */
+	char time_utc[40];
+	enum log_key key_kind;
+	int64_t key_ms;
+};
+
 struct log_vmx {
 	int opid_col;		/* G4: -1 unknown, 0 none (Workstation), 1 ESXi */
 	long crash_ev;		/* event taking Backtrace frames and the core path, -1 none */
@@ -40,6 +55,10 @@ struct log_vmx {
 	long unrec_ev;		/* unrecoverable-error waiting for its reason line */
 	long bsod_ev;		/* WinBSOD panic collecting its arguments */
 	long power_line;
+	char *guest;		/* the Guest: lines' text, one per line */
+	size_t guest_len, guest_cap;
+	struct guest_line *gl;
+	size_t ngl, gl_cap;
 };
 
 struct log_vmx *log_vmx_new(void)
@@ -55,7 +74,71 @@ struct log_vmx *log_vmx_new(void)
 
 void log_vmx_free(struct log_vmx *st)
 {
+	if (st) {
+		free(st->guest);
+		free(st->gl);
+	}
 	free(st);
+}
+
+/* Keep a "Guest: TEXT" line's TEXT for the kernel-text parser (log_vmx_finish). */
+static void guest_line(struct log_vmx *st, struct log_ctx *c, const struct vmx_line *v, struct lspan text)
+{
+	if (st->ngl == st->gl_cap) {
+		size_t ncap = st->gl_cap ? st->gl_cap * 2 : 64;
+		struct guest_line *g = realloc(st->gl, ncap * sizeof(*g));
+		if (!g) {
+			c->f->oom = true;
+			return;
+		}
+		st->gl = g;
+		st->gl_cap = ncap;
+	}
+	if (st->guest_len + text.n + 1 > st->guest_cap) {
+		size_t ncap = (st->guest_len + text.n + 1) * 2;
+		char *b = realloc(st->guest, ncap);
+		if (!b) {
+			c->f->oom = true;
+			return;
+		}
+		st->guest = b;
+		st->guest_cap = ncap;
+	}
+	/* a newline inside TEXT cannot happen (TEXT is the rest of one line) */
+	memcpy(st->guest + st->guest_len, text.p, text.n);
+	st->guest_len += text.n;
+	st->guest[st->guest_len++] = '\n';
+	struct guest_line *g = &st->gl[st->ngl++];
+	*g = (struct guest_line){ .line_no = c->line_no, .raw = c->raw, .time = c->time, .thread = v->thread,
+				  .key_kind = c->key_kind, .key_ms = c->key_ms };
+	memcpy(g->time_utc, c->time_utc, sizeof(g->time_utc));
+}
+
+void log_vmx_finish(struct log_vmx *st, struct log_ctx *c)
+{
+	if (!st->ngl || c->f->oom)
+		return;
+	struct klog_events *kev = NULL;
+	struct ck_error *err = klog_events_parse(st->guest, st->guest_len, &kev);
+	if (err) {
+		ck_error_destroy(err);	/* only ever out of memory */
+		c->f->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < kev->n && !c->f->oom; i++) {
+		const struct klog_event *k = &kev->ev[i];
+		if (k->line_no < 1 || (size_t)k->line_no > st->ngl)
+			continue;
+		const struct guest_line *g = &st->gl[k->line_no - 1];
+		struct log_ctx gc = { .f = c->f, .line_no = g->line_no, .raw = g->raw, .time = g->time,
+				      .uptime_s = NAN, .key_kind = g->key_kind, .key_ms = g->key_ms };
+		memcpy(gc.time_utc, g->time_utc, sizeof(gc.time_utc));
+		struct log_event *e = log_kernel_event(&gc, k);
+		if (!e)
+			break;
+		e->thread = log_dup(c->f, g->thread);
+	}
+	klog_events_destroy(kev);
 }
 
 size_t log_iso_token(struct lspan s)
@@ -358,6 +441,10 @@ static void events(struct log_vmx *st, struct log_ctx *c, const struct vmx_line 
 	struct log_file *f = c->f;
 	struct lspan m = v->msg;
 	struct log_event *e;
+	if (ls_prefix(m, "Guest: ")) {
+		guest_line(st, c, v, ls_skip(m, 7));
+		return;
+	}
 	/* the reason line right after "[msg.log.error.unrecoverable]" */
 	if (st->unrec_ev >= 0 && (size_t)st->unrec_ev < f->n && !v->cont) {
 		struct log_event *u = &f->ev[st->unrec_ev];

@@ -292,6 +292,8 @@ struct ck_error *log_parse(const char *source, const char *text, size_t len, enu
 		log_vmx_free(vmx);
 		log_vmk_free(vmk);
 	}
+	if (!err)
+		log_years_finish(f);
 	if (!err && f->oom)
 		err = &ck_enomem;
 	if (err) {

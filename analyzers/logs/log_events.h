@@ -22,6 +22,12 @@
  * key: its own time, else the time of the dated line before it in the file
  * (an undated line follows the dated line before it); file order is not
  * time order (headers are written late, PSOD lines come out of order).
+ * Year-less dates (old vmware.log "Aug 22 11:49:11.333:", syslog prefixes)
+ * take the year that puts them nearest to the dated line before them (or to
+ * the year-less line placed just before, so a log running over New Year
+ * moves on to the next year), else to the file's first dated line; in a file
+ * with no dated line at all they keep file order.  time_utc stays null:
+ * such dates carry no zone.
  */
 #ifndef COREKIT_LOG_EVENTS_H
 #define COREKIT_LOG_EVENTS_H
@@ -41,8 +47,10 @@ enum {
 	LOG_SNIFF_BYTES = 64 << 10,
 };
 
-/* How an event's sort key was obtained (timeline order, log_events_compare). */
-enum log_key { LOG_KEY_NONE, LOG_KEY_UTC, LOG_KEY_LOCAL, LOG_KEY_UPTIME };
+/* How an event's sort key was obtained (timeline order, log_events_compare).
+ * YEARLESS: a "Mon DD hh:mm:ss" time in a file with no dated line to take the
+ * year from; such events keep file order (key_ms 0). */
+enum log_key { LOG_KEY_NONE, LOG_KEY_UTC, LOG_KEY_LOCAL, LOG_KEY_UPTIME, LOG_KEY_YEARLESS };
 
 /* Absent: NULL strings, -1 integers, NAN doubles. */
 struct log_event {
@@ -77,6 +85,10 @@ struct log_file {
 	size_t dropped;
 	bool truncated;		/* longer than LOG_MAX_FILE */
 	bool oom;		/* an allocation failed while parsing (internal) */
+	/* Internal: the year of year-less dates ("Aug 22 11:49:11"): the last dated line's
+	 * time (or the last year-less time placed by it), and the file's first dated line's. */
+	bool year_anchor_ok, first_year_ok;
+	int64_t year_anchor_ms, first_year_ms;
 };
 
 /* "vmware.log", "vmkernel.log", "hostd.log", "kernel-log"; NULL for NONE. */

@@ -42,7 +42,14 @@ void log_summary(struct log_file *f, struct log_event *e, const char *pfx, struc
 
 /* Times (log_time.c). */
 int log_time_iso(struct lspan s, int64_t *ms, int *zoned);	/* "YYYY-MM-DDThh:mm:ss[.f][Z|+hh:mm]" */
-int log_time_local(struct lspan s, int64_t *ms);		/* "[Thu ]Mar 25 00:50:20[.mmm][ 2021]" */
+/* "[Thu ]Mar 25 00:50:20[.mmm][ 2021]": 2 with a year, 1 without (then placed in LOG_NO_YEAR), 0 not a time */
+int log_time_local(struct lspan s, int64_t *ms);
+enum { LOG_NO_YEAR = 2000 };
+/* A year-less time (placed in LOG_NO_YEAR) moved to the year that puts it nearest to anchor_ms. */
+int64_t log_time_near(int64_t yearless_ms, int64_t anchor_ms);
+/* After parsing: the year-less times before the file's first dated line, from that line
+ * backwards; with no dated line at all their key is file order (key_ms 0). */
+void log_years_finish(struct log_file *f);
 int log_time_dhms(struct lspan s, double *secs);		/* "d:hh:mm:ss.mmm" */
 void log_time_utc_string(int64_t ms, char out[40]);
 

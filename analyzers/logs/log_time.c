@@ -1,4 +1,5 @@
 /* log_time.c - the time stamps of VMware and kernel logs. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -89,7 +90,8 @@ int log_time_local(struct lspan s, int64_t *ms)
 	/* optional weekday "Thu " */
 	if (s.n > 4 && isalpha((unsigned char)s.p[0]) && s.p[3] == ' ' && month_of(ls_skip(s, 4)))
 		s = ls_skip(s, 4);
-	int mo = month_of(s), d, h, mi, sec, y = 1970;
+	/* a year-less date is placed in 2000, a leap year, so that Feb 29 stays itself */
+	int mo = month_of(s), d, h, mi, sec, y = LOG_NO_YEAR;
 	if (!mo || s.n < 15 || s.p[3] != ' ')
 		return 0;
 	size_t at = 4;
@@ -110,7 +112,7 @@ int log_time_local(struct lspan s, int64_t *ms)
 	if (at + 5 <= s.n && s.p[at] == ' ' && digits(s, at + 1, 4, &yy))
 		y = yy;
 	*ms = epoch_ms(y, mo, d, h, mi, sec, frac);
-	return 1;
+	return y == LOG_NO_YEAR ? 1 : 2;
 }
 
 int log_time_dhms(struct lspan s, double *secs)
@@ -151,6 +153,56 @@ void log_time_utc_string(int64_t ms, char out[40])
 		 (int)(ms - (int64_t)t * 1000) % 1000);
 }
 
+int64_t log_time_near(int64_t yearless_ms, int64_t anchor_ms)
+{
+	time_t t = (time_t)(yearless_ms >= 0 ? yearless_ms / 1000 : (yearless_ms - 999) / 1000);
+	time_t a = (time_t)(anchor_ms >= 0 ? anchor_ms / 1000 : (anchor_ms - 999) / 1000);
+	int64_t frac = yearless_ms - (int64_t)t * 1000, best = yearless_ms;
+	struct tm tm, at;
+	if (!gmtime_r(&t, &tm) || !gmtime_r(&a, &at))
+		return yearless_ms;
+	uint64_t dist = UINT64_MAX;
+	for (int y = at.tm_year - 1; y <= at.tm_year + 1; y++) {
+		struct tm c = tm;
+		c.tm_year = y;
+		int64_t v = (int64_t)timegm(&c) * 1000 + frac;
+		uint64_t d = v > anchor_ms ? (uint64_t)(v - anchor_ms) : (uint64_t)(anchor_ms - v);
+		if (d < dist) {
+			dist = d;
+			best = v;
+		}
+	}
+	return best;
+}
+
+/* A dated line (its year known): the anchor for the year-less lines around it. */
+static void year_anchor(struct log_file *f, int64_t ms)
+{
+	f->year_anchor_ms = ms;
+	f->year_anchor_ok = true;
+	if (!f->first_year_ok) {
+		f->first_year_ms = ms;
+		f->first_year_ok = true;
+	}
+}
+
+void log_years_finish(struct log_file *f)
+{
+	/* year-less times before the file's first dated line: from it backwards */
+	int64_t anchor = f->first_year_ms;
+	for (size_t i = f->n; i > 0; i--) {
+		struct log_event *e = &f->ev[i - 1];
+		if (e->key_kind != LOG_KEY_YEARLESS)
+			continue;
+		if (f->first_year_ok) {
+			e->key_ms = anchor = log_time_near(e->key_ms, anchor);
+			e->key_kind = LOG_KEY_LOCAL;
+		} else {
+			e->key_ms = 0;	/* no year anywhere: file order */
+		}
+	}
+}
+
 void log_ctx_time(struct log_ctx *c, struct lspan t, enum log_time_form form)
 {
 	c->time = t;
@@ -168,12 +220,26 @@ void log_ctx_time(struct log_ctx *c, struct lspan t, enum log_time_form form)
 				c->key_kind = LOG_KEY_LOCAL;
 			}
 			c->key_ms = ms;
+			year_anchor(c->f, ms);
 		}
 		break;
 	case LOG_T_LOCAL:
-		if (log_time_local(t, &ms)) {
+		switch (log_time_local(t, &ms)) {
+		case 2:
 			c->key_kind = LOG_KEY_LOCAL;
 			c->key_ms = ms;
+			year_anchor(c->f, ms);
+			break;
+		case 1:
+			/* year-less: the year of the dated (or year-resolved) line before it, nearest in time */
+			if (c->f->year_anchor_ok) {
+				c->key_kind = LOG_KEY_LOCAL;
+				c->key_ms = c->f->year_anchor_ms = log_time_near(ms, c->f->year_anchor_ms);
+			} else {
+				c->key_kind = LOG_KEY_YEARLESS;
+				c->key_ms = ms;
+			}
+			break;
 		}
 		break;
 	case LOG_T_DHMS:

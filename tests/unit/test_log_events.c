@@ -3,7 +3,8 @@
  * continuation lines (G3 "W003+", G4 "In(05)+"), comms with spaces and
  * colons, undated lines after dated ones, file order that is not time order,
  * the verdict rules (VMX exit 0, soft CPU reset, toolbox-dnd timeouts, a PSOD's
- * "Saved backtrace from: pcpu N"), content sniffing (logs vs other text).
+ * "Saved backtrace from: pcpu N"), content sniffing (logs vs other text),
+ * year-less dates in time order, signatures of log findings.
  * Lines are in the formats of the public samples (testdata/log-samples) or,
  * where no sample shows a line, built from the fact sheet's documented
  * wording (VMX exit, saved backtrace, vob core dump): those are marked.
@@ -189,6 +190,80 @@ int main(void)
 	CHECK(&u, log_sniff(g1, strlen(g1)) == LOG_FMT_VMX);
 	const char *esx4 = "0:01:39:57.763 cpu1:4553)Code start: 0x41800be00000 VMK uptime: 0:01:39:57.763\n";
 	CHECK(&u, log_sniff(esx4, strlen(esx4)) == LOG_FMT_VMKERNEL);
+	UNIT_END(&u);
+
+	UNIT_BEGIN(&u, "yearless_dates_take_the_year_of_a_dated_line");
+	/* vmx-12's old line form, over New Year; the G2 line (vmx-17's form) is the file's only
+	 * year, written after the year-less lines: they are placed back from it */
+	CHECK(&u, report_of("Dec 31 23:59:58.100: vmx| Log for VMware Workstation pid=1 version=6.0.0 build=build-45731 option=Release\n"
+			    "Jan 01 00:00:01.000: vmx| Tools: Tools heartbeat timeout.\n"
+			    "Dec 31 23:59:59.100: vcpu-0| CPU reset: soft (mode 0)\n"
+			    "2021-01-01T00:00:02.000| vmx| Checkpoint_Unstun: vm stopped for 3000000 us\n", &r));
+	CHECK(&u, r.nevents == 3 && streq(r.events[0].kind, "cpu-reset") && streq(r.events[1].kind, "tools-heartbeat") &&
+		  streq(r.events[2].kind, "stun"));
+	CHECK(&u, r.nevents == 3 && !r.events[0].time_utc && !r.events[1].time_utc && streq(r.events[0].time, "Dec 31 23:59:59.100"));
+	report_deinit(&r);
+	/* the dated line first: the year-less lines after it follow on, past New Year */
+	f = parse("2020-12-31T23:59:00.000| vmx| PowerOn\n"
+		  "Dec 31 23:59:59.100: vcpu-0| CPU reset: soft (mode 0)\n"
+		  "Jan 01 00:00:01.000: vmx| Tools: Tools heartbeat timeout.\n", LOG_FMT_NONE);
+	CHECK(&u, f && f->n == 3 && f->ev[1].key_kind == LOG_KEY_LOCAL && f->ev[2].key_kind == LOG_KEY_LOCAL &&
+		  f->ev[2].key_ms - f->ev[1].key_ms == 1900 && f->ev[1].key_ms - f->ev[0].key_ms == 59100);
+	log_file_destroy(f);
+	UNIT_END(&u);
+
+	UNIT_BEGIN(&u, "yearless_dates_without_any_year_keep_file_order");
+	/* lnx-14's syslog prefix form over New Year, no dated line anywhere: file order, no time_utc */
+	CHECK(&u, report_of("Dec 31 23:59:58 host kernel: watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [migration/1:12]\n"
+			    "Jan  1 00:00:03 host kernel: INFO: task jbd2/sda3-8:373 blocked for more than 120 seconds.\n", &r));
+	CHECK(&u, r.nevents == 2 && streq(r.events[0].kind, "soft-lockup") && streq(r.events[1].kind, "hung-task") &&
+		  !r.events[0].time_utc && !r.events[1].time_utc && streq(r.events[1].time, "Jan  1 00:00:03"));
+	report_deinit(&r);
+	CHECK(&u, report_of("Jan 01 00:00:01.000: vmx| Tools: Tools heartbeat timeout.\n"
+			    "Dec 31 23:59:59.100: vcpu-0| CPU reset: soft (mode 0)\n", &r));
+	CHECK(&u, r.nevents == 2 && streq(r.events[0].kind, "tools-heartbeat") && streq(r.events[1].kind, "cpu-reset"));
+	report_deinit(&r);
+	UNIT_END(&u);
+
+	UNIT_BEGIN(&u, "log_signature_same_problem_other_times_and_pids");
+	/* lnx-01's hung task (its real lines) and the same report two days later, other pid and
+	 * trace addresses, reported twice: one signature; a different task: another */
+	struct report r2, r3;
+	CHECK(&u, report_of("[1984687.769162] INFO: task jbd2/sda3-8:373 blocked for more than 120 seconds.\n"
+			    "[1984687.775158] Call Trace:\n[1984687.775679]  __schedule+0x282/0x870\n"
+			    "[1984687.776374]  schedule+0x46/0xb0\n"
+			    "[1984687.777013]  jbd2_journal_commit_transaction+0x320/0x1ad0\n", &r));
+	CHECK(&u, report_of("[  172800.000001] INFO: task jbd2/sda3-8:9021 blocked for more than 120 seconds.\n"
+			    "[  172800.000002] Call Trace:\n[  172800.000003]  __schedule+0x2a2/0x880\n"
+			    "[  172800.000004]  schedule+0x46/0xb0\n"
+			    "[  172800.000005]  jbd2_journal_commit_transaction+0x331/0x1ad0\n"
+			    "[  172920.000001] INFO: task jbd2/sda3-8:9021 blocked for more than 120 seconds.\n"
+			    "[  172920.000002] Call Trace:\n[  172920.000003]  __schedule+0x2a2/0x880\n"
+			    "[  172920.000004]  schedule+0x46/0xb0\n"
+			    "[  172920.000005]  jbd2_journal_commit_transaction+0x331/0x1ad0\n", &r2));
+	CHECK(&u, report_of("[1984687.769162] INFO: task systemd-journal:470 blocked for more than 120 seconds.\n"
+			    "[1984687.775158] Call Trace:\n[1984687.775679]  __schedule+0x282/0x870\n"
+			    "[1984687.776374]  schedule+0x46/0xb0\n[1984687.777013]  jbd2_log_wait_commit+0xac/0x120\n", &r3));
+	CHECK(&u, r.nfindings == 1 && r2.nfindings == 1 && r3.nfindings == 1 && r.findings[0].signature.present &&
+		  r2.findings[0].signature.present && r3.findings[0].signature.present);
+	CHECK(&u, r.nfindings == 1 && r2.nfindings == 1 && streq(r.findings[0].signature.hash, r2.findings[0].signature.hash) &&
+		  streq(r.findings[0].signature.kind, "hung"));
+	CHECK(&u, r.nfindings == 1 && r3.nfindings == 1 && !streq(r.findings[0].signature.hash, r3.findings[0].signature.hash));
+	CHECK(&u, r.nfindings == 1 && r.findings[0].signature.nframes == 1 &&
+		  streq(r.findings[0].signature.frames[0], "hung-task comm=jbd2/sda3-# frames=schedule|schedule|"
+			"jbd2_journal_commit_transaction what=task jbd2/sda3-#:# blocked for more than # seconds."));
+	report_deinit(&r);
+	report_deinit(&r2);
+	report_deinit(&r3);
+	/* a PSOD (vmk-05's exception line form) in another world, at another address and time */
+	CHECK(&u, report_of("2020-10-07T13:07:09.954Z cpu36:1001599386)@BlueScreen: #PF Exception 14 in world 1001599386:fdsAIO "
+			    "IP 0x420017c7c1d2 addr 0xe8\n", &r));
+	CHECK(&u, report_of("2021-03-01T01:02:03.004Z cpu2:2099)@BlueScreen: #PF Exception 14 in world 2099:fdsAIO "
+			    "IP 0x420011111111 addr 0xf0\n", &r2));
+	CHECK(&u, r.nfindings == 1 && r2.nfindings == 1 && streq(r.findings[0].kind, "panic") &&
+		  streq(r.findings[0].signature.hash, r2.findings[0].signature.hash));
+	report_deinit(&r);
+	report_deinit(&r2);
 	UNIT_END(&u);
 
 	UNIT_BEGIN(&u, "crlf_and_long_lines");

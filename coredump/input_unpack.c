@@ -17,7 +17,6 @@
 
 enum {
 	UNPACK_BUF = 1 << 20,	/* content is copied in 1 MiB steps (page-aligned offsets) */
-	BLOCK = 4096,		/* an all-zero block of this size becomes a hole */
 	READ_BLOCK = 1 << 16,	/* reads of the compressed file */
 };
 
@@ -204,51 +203,6 @@ struct ck_error *unpack_head(struct unpack *u, uint8_t *buf, size_t len, size_t 
 	return NULL;
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
-}
-
-static struct ck_error *pwrite_full(int fd, const uint8_t *p, size_t len, off_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return ck_error_errno(n < 0 ? errno : ENOSPC, "write");
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return NULL;
-}
-
-/* buf at file offset off (a multiple of BLOCK): the non-zero blocks only, in runs. */
-static struct ck_error *write_sparse(int fd, const uint8_t *buf, size_t len, off_t off)
-{
-	size_t i = 0;
-	while (i < len) {
-		size_t n = len - i < BLOCK ? len - i : BLOCK;
-		if (all_zero(buf + i, n)) {
-			i += n;
-			continue;
-		}
-		size_t j = i + n;
-		while (j < len) {
-			size_t m = len - j < BLOCK ? len - j : BLOCK;
-			if (all_zero(buf + j, m))
-				break;
-			j += m;
-		}
-		struct ck_error *err = pwrite_full(fd, buf + i, j - i, off + (off_t)i);
-		if (err)
-			return err;
-		i = j;
-	}
-	return NULL;
-}
-
 struct ck_error *unpack_to_temp(struct unpack *u, const char *tmpdir, int *fd_ret)
 {
 	int fd = -1;
@@ -258,7 +212,7 @@ struct ck_error *unpack_to_temp(struct unpack *u, const char *tmpdir, int *fd_re
 		if ((err = fill(u)))
 			break;
 		if (u->buflen) {
-			if ((err = write_sparse(fd, u->buf, u->buflen, off)))
+			if ((err = tempfile_write_sparse(fd, u->buf, u->buflen, off)))
 				err = ck_error_prefix(err, "%s: its decompressed copy in %s", u->path, tmpdir);
 			off += (off_t)u->buflen;
 			u->buflen = 0;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 const char *tempfile_dir(void)
@@ -47,5 +48,51 @@ struct ck_error *tempfile_create(const char *dir, int *fd_ret)
 	if (fd < 0)
 		return ck_error_errno(errno, "cannot create a temporary file in %s (set TMPDIR)", dir);
 	*fd_ret = fd;
+	return NULL;
+}
+
+enum { BLOCK = 4096 };	/* an all-zero block of this size becomes a hole */
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+static struct ck_error *pwrite_full(int fd, const uint8_t *p, size_t len, off_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return ck_error_errno(n < 0 ? errno : ENOSPC, "write");
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return NULL;
+}
+
+struct ck_error *tempfile_write_sparse(int fd, const uint8_t *buf, size_t len, off_t off)
+{
+	size_t i = 0;
+	while (i < len) {
+		size_t n = len - i < BLOCK ? len - i : BLOCK;
+		if (all_zero(buf + i, n)) {
+			i += n;
+			continue;
+		}
+		size_t j = i + n;
+		while (j < len) {
+			size_t m = len - j < BLOCK ? len - j : BLOCK;
+			if (all_zero(buf + j, m))
+				break;
+			j += m;
+		}
+		struct ck_error *err = pwrite_full(fd, buf + i, j - i, off + (off_t)i);
+		if (err)
+			return err;
+		i = j;
+	}
 	return NULL;
 }

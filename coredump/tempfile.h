@@ -6,6 +6,10 @@
 #ifndef COREKIT_TEMPFILE_H
 #define COREKIT_TEMPFILE_H
 
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
 #include "error.h"
 
 /* $TMPDIR, or /tmp when unset or empty. */
@@ -13,5 +17,9 @@ const char *tempfile_dir(void);
 
 /* A read-write, close-on-exec file of mode 0600 in dir with no name: *fd_ret. */
 struct ck_error *tempfile_create(const char *dir, int *fd_ret);
+
+/* Write buf at off, leaving each all-zero 4 KiB block (counted from off, which
+ * should be 4 KiB aligned) a hole; the caller sets the size with ftruncate. */
+struct ck_error *tempfile_write_sparse(int fd, const uint8_t *buf, size_t len, off_t off);
 
 #endif

@@ -1,6 +1,7 @@
 /* input.c - the input classifier: compression, tar, ELF cores, machine formats. */
 #include "input.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -127,9 +128,57 @@ out:
 	return kind;
 }
 
+enum input_zdump_name input_zdump_name(const char *path, char *world, size_t cap)
+{
+	const char *b = strrchr(path ? path : "", '/');
+	b = b ? b + 1 : (path ? path : "");
+	if (world && cap)
+		world[0] = 0;
+	if (!strncmp(b, "vmkernel-zdump.", 15) || !strncmp(b, "vmkernel-zdump-", 15))
+		return ZDUMP_NAME_KERNEL;
+	/* NAME-zdump.NNN: three digits after the dot (the counter cycles .000, .001, ...) */
+	const char *z = strstr(b, "-zdump.");
+	if (!z || z == b || strlen(z) != 10 || !isdigit((unsigned char)z[7]) || !isdigit((unsigned char)z[8]) ||
+	    !isdigit((unsigned char)z[9]))
+		return ZDUMP_NAME_NONE;
+	if (world && cap)
+		snprintf(world, cap, "%.*s", (int)(z - b), b);
+	return (size_t)(z - b) == 3 && !strncmp(b, "vmx", 3) ? ZDUMP_NAME_VMX : ZDUMP_NAME_USERWORLD;
+}
+
+const char *input_zdump_name_str(enum input_zdump_name k)
+{
+	switch (k) {
+	case ZDUMP_NAME_KERNEL: return "kernel";
+	case ZDUMP_NAME_VMX: return "vmx";
+	case ZDUMP_NAME_USERWORLD: return "userworld";
+	default: return NULL;
+	}
+}
+
+bool input_zdump_encrypted(int fd)
+{
+	static const char magic[] = "DataTransformEnvelope";
+	char buf[sizeof(magic) - 1];
+	return fd >= 0 && pread(fd, buf, sizeof(buf), 4096) == (ssize_t)sizeof(buf) &&
+	       memcmp(buf, magic, sizeof(buf)) == 0;
+}
+
+/* A zdump: named so, or an envelope at 4096; an ELF header at 0 is the ELF readers' whatever the name. */
+static bool is_zdump(const char *name, int fd, const uint8_t *head, size_t len)
+{
+	if (len >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0)
+		return false;
+	return input_zdump_name(name, NULL, 0) != ZDUMP_NAME_NONE || input_zdump_encrypted(fd);
+}
+
 struct input_class input_classify(const char *name, int fd, const uint8_t *head, size_t len)
 {
 	struct input_class c = { INPUT_UNKNOWN, NULL };
+	if (is_zdump(name, fd, head, len)) {
+		c.kind = INPUT_ZDUMP;
+		return c;
+	}
 	/* Magic at offset 0 first: the ELF header, then tar's at 257, then the
 	 * machine formats (debug.guest, without a magic, last of all). */
 	if (len >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0) {
@@ -207,7 +256,11 @@ struct ck_error *input_open(const char *path, struct input *in)
 		err = ck_error_create(CK_ERR_INPUT, "%s: not a regular file", path);
 	else
 		err = read_head(fd, path, head, &len);
-	if (!err && (in->compression = input_compression_of(head, len)) != INPUT_PLAIN) {
+	if (!err && is_zdump(path, fd, head, len)) {
+		/* its content is scanned as it is, compressed streams and all */
+		in->cls.kind = INPUT_ZDUMP;
+		in->path = path;
+	} else if (!err && (in->compression = input_compression_of(head, len)) != INPUT_PLAIN) {
 		err = open_compressed(path, fd, in);
 		if (!err && in->fd >= 0 && asprintf(&in->name, "%s (decompressed)", path) < 0) {
 			in->name = NULL;
@@ -252,6 +305,9 @@ struct ck_error *input_unsupported(const struct input *in, const char *expected)
 	if (in->cls.kind == INPUT_TAR)
 		return ck_error_create(CK_ERR_INPUT, "%s: a %s%star archive: bundles are not supported yet",
 				       in->name, comp ? comp : "", comp ? "-compressed " : "");
+	if (in->cls.kind == INPUT_ZDUMP)
+		return ck_error_create(CK_ERR_INPUT, "%s: an ESXi zdump, not %s (coresummary triages zdumps)",
+				       in->name, expected);
 	return ck_error_create(CK_ERR_INPUT, "%s: %s%snot %s", in->name, comp ? comp : "",
 			       comp ? "-compressed, but " : "", expected);
 }

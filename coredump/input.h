@@ -10,6 +10,12 @@
  *   ELF ET_CORE  a process core when it has NT_PRPSINFO and no VMCOREINFO,
  *                else a machine image (kernel vmcore, QEMU dump)
  *   ELF other    handed to the process-core reader, which says what it is
+ *   zdump        an ESXi zdump: no public magic, so by its name
+ *                (vmkernel-zdump.N, vmkernel-zdump-..., vmx-zdump.NNN,
+ *                NAME-zdump.NNN) or, encrypted, by ESXi's crypto envelope
+ *                ("DataTransformEnvelope") at offset 4096; never decompressed
+ *                here (its content is scanned, zdump_scan.h), and an ELF file
+ *                stays an ELF file whatever its name
  *   tar          "ustar" at offset 257 (the future bundles: refused for now)
  *   machine      a machine format's magic (format.h: .vmss/.vmsn, kdump);
  *                debug.guest has no magic, so its reader alone looks at the
@@ -25,6 +31,7 @@
 #ifndef COREKIT_INPUT_H
 #define COREKIT_INPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +44,15 @@ enum input_kind {
 	INPUT_MACHINE,		/* a machine image: format says which reader */
 	INPUT_ELF,		/* an ELF file that is not a core */
 	INPUT_TAR,		/* a tar archive */
+	INPUT_ZDUMP,		/* an ESXi zdump (zdump_scan.h) */
+};
+
+/* What a zdump's name says it is. */
+enum input_zdump_name {
+	ZDUMP_NAME_NONE = 0,
+	ZDUMP_NAME_KERNEL,	/* vmkernel-zdump.N (ESX 3: vmkernel-zdump-MMDDYY.HH.MM.n) */
+	ZDUMP_NAME_VMX,		/* vmx-zdump.NNN: a VMX's core, in the VM's directory */
+	ZDUMP_NAME_USERWORLD,	/* NAME-zdump.NNN: another user world's (hostd-worker, vpxa, ...) */
 };
 
 enum input_compression {
@@ -70,6 +86,14 @@ const char *input_compression_name(enum input_compression c);
  * to the process-core reader, which then says what is wrong.
  */
 struct input_class input_classify(const char *name, int fd, const uint8_t *head, size_t len);
+
+/* What path's last component says (never the content); for USERWORLD and VMX
+ * world gets the NAME before "-zdump" (cap bytes, NUL included; may be NULL). */
+enum input_zdump_name input_zdump_name(const char *path, char *world, size_t cap);
+/* "kernel", "vmx", "userworld"; NULL for NONE. */
+const char *input_zdump_name_str(enum input_zdump_name k);
+/* Does fd hold ESXi's crypto envelope magic at offset 4096 (an encrypted zdump)? */
+bool input_zdump_encrypted(int fd);
 
 /* An opened input (path may point into it: do not copy the struct). */
 struct input {

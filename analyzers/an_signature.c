@@ -247,6 +247,6 @@ static struct ck_error *signature_run(struct target *t, const struct analyzer_op
 const struct analyzer analyzer_signature = {
 	.name = "signature",
 	.summary = "a stable hash per finding: the crashing stack (plumbing skipped), the deadlocked or hung stacks",
-	.targets = TARGET_PROCESS_CORE | TARGET_KERNEL_IMAGE | TARGET_LOG,
+	.targets = TARGET_PROCESS_CORE | TARGET_KERNEL_IMAGE | TARGET_LOG | TARGET_ZDUMP,
 	.run = signature_run,
 };

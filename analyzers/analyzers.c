@@ -17,6 +17,7 @@ const struct analyzer *const analyzers[] = {
 	&analyzer_crash,
 	&analyzer_kpanic,
 	&analyzer_logs,
+	&analyzer_zdump,
 	&analyzer_signature,	/* last: the report's signature is its main finding's, logs' too */
 	NULL,
 };

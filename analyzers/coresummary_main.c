@@ -201,7 +201,8 @@ int main(int argc, char **argv)
 				printf("%-10s %s%s\n", analyzers[i]->name, analyzers[i]->summary,
 				       analyzers[i]->targets == TARGET_PROCESS_CORE ? " [process cores]"
 				       : analyzers[i]->targets == TARGET_KERNEL_IMAGE ? " [kernel images]"
-				       : analyzers[i]->targets == TARGET_LOG ? " [logs]" : "");
+				       : analyzers[i]->targets == TARGET_LOG ? " [logs]"
+				       : analyzers[i]->targets == TARGET_ZDUMP ? " [zdumps]" : "");
 			return 0;
 		case OPT_FAIL_ON:
 			if (!cli_list_check(optarg, is_finding_kind, &bad))
@@ -254,20 +255,22 @@ int main(int argc, char **argv)
 	if ((err = target_open(path, &topt, &t)))
 		return fail(err);
 	/* Options of the other target kind are mistakes, not silently ignored. */
+	/* a zdump's options are its embedded core's (--exe, --sysroot, --debug-dir) */
 	bool kernel = t->ops->kind == TARGET_KERNEL_IMAGE, log = t->ops->kind == TARGET_LOG;
+	bool zdump = (t->ops->kind & TARGET_ZDUMP) != 0;
 	const char *wrong = (kernel || log) && topt.exe ? "--exe" : (kernel || log) && topt.sym.sysroot ? "--sysroot"
 			  : !kernel && topt.vmlinux ? "--vmlinux" : !kernel && topt.no_debuginfo ? "--no-debuginfo"
 			  : !kernel && dmesg ? "--dmesg" : log && topt.sym.debug_dir ? "--debug-dir"
-			  : log && topt.companion ? "a second file" : NULL;
+			  : (log || zdump) && topt.companion ? "a second file" : NULL;
 	if (wrong) {
 		target_destroy(t);
 		return cli_usage_error("coresummary", "%s does not apply to %s", wrong,
-				       kernel ? "a kernel image" : log ? "a log" : "a process core");
+				       kernel ? "a kernel image" : log ? "a log" : zdump ? "a zdump" : "a process core");
 	}
 	struct report r;
 	report_init(&r);
 	r.input = path;
-	r.target_kind = kernel ? "kernel-image" : log ? "log" : "process-core";
+	r.target_kind = kernel ? "kernel-image" : log ? "log" : zdump ? "zdump" : "process-core";
 	/* --dmesg wants the log alone: no unwinding of every task for it. */
 	err = dmesg ? analyzer_klog.run(t, &aopt, &r) : analyzers_run(t, &aopt, disable, &r);
 	if (!err && dmesg) {

@@ -36,6 +36,7 @@ static struct ck_error *add_events(struct report *r, const struct klog_events *e
 		o->cpu = e->cpu;
 		o->world = o->cartel = -1;
 		o->signal = o->exit_code = -1;
+		o->offset = -1;
 		o->duration_s = e->duration_s;
 		o->text = dup_or_null(e->text);
 		o->time = dup_or_null(e->time);

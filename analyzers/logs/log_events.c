@@ -175,7 +175,7 @@ struct log_event *log_event_new(struct log_ctx *c, const char *kind)
 	struct log_event *e = &f->ev[f->n++];
 	*e = (struct log_event){ .kind = kind, .line_no = c->line_no, .uptime_s = c->uptime_s, .pid = -1,
 				 .cpu = -1, .world = -1, .cartel = -1, .signal = -1, .exit_code = -1,
-				 .duration_s = NAN, .key_kind = c->key_kind, .key_ms = c->key_ms };
+				 .duration_s = NAN, .offset = -1, .key_kind = c->key_kind, .key_ms = c->key_ms };
 	e->text = log_dup(f, c->raw);
 	if (c->time.n)
 		e->time = log_dup(f, c->time);

@@ -72,6 +72,7 @@ struct log_event {
 	char *channel;		/* guestrpc-timeout: the GuestRPC channel ("toolbox", "toolbox-dnd") */
 	char **frames;
 	size_t nframes;
+	int64_t offset;		/* where the line is in the zdump it was carved from, -1 (set by its reader) */
 	enum log_key key_kind;
 	int64_t key_ms;		/* milliseconds: UTC epoch, year-less local time, or uptime */
 };

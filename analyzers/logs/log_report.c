@@ -26,7 +26,8 @@ static struct ck_error *copy_event(struct rpt_event *o, const struct log_event *
 {
 	*o = (struct rpt_event){ .kind = e->kind, .source = source, .line_no = e->line_no, .uptime_s = e->uptime_s,
 				 .pid = e->pid, .cpu = e->cpu, .world = e->world, .cartel = e->cartel,
-				 .signal = e->signal, .exit_code = e->exit_code, .duration_s = e->duration_s };
+				 .signal = e->signal, .exit_code = e->exit_code, .duration_s = e->duration_s,
+				 .offset = e->offset };
 	int ok = dup_to(&o->text, e->text) & dup_to(&o->time, e->time) & dup_to(&o->time_utc, e->time_utc) &
 		 dup_to(&o->thread, e->thread) & dup_to(&o->comm, e->comm) & dup_to(&o->address, e->address) &
 		 dup_to(&o->ip, e->ip) & dup_to(&o->module, e->module) & dup_to(&o->core_file, e->core_file) &

@@ -214,6 +214,7 @@ static void events_json(FILE *out, const struct report *r, bool *first)
 		jkey(out, "channel", &f); jstr(out, e->channel);
 		jkey(out, "summary", &f); jstr(out, e->summary);
 		jkey(out, "problem", &f); fputs(e->problem ? "true" : "false", out);
+		jkey(out, "offset", &f); jint(out, e->offset);
 		jkey(out, "frames", &f);
 		fputc('[', out);
 		for (size_t j = 0; j < e->nframes; j++) {
@@ -223,6 +224,70 @@ static void events_json(FILE *out, const struct report *r, bool *first)
 		fputs("]}", out);
 	}
 	fputc(']', out);
+}
+
+static void ju64(FILE *out, uint64_t v)
+{
+	fprintf(out, "%llu", (unsigned long long)v);
+}
+
+/* An ESXi zdump's triage (target "zdump"); offsets and sizes are byte counts. */
+static void zdump_json(FILE *out, const struct rpt_zdump *z, bool *first)
+{
+	jkey(out, "zdump", first);
+	if (!z->present) {
+		fputs("null", out);
+		return;
+	}
+	bool f = true;
+	fputc('{', out);
+	jkey(out, "kind", &f); jstr(out, z->kind);
+	jkey(out, "kind_by_name", &f); jstr(out, z->kind_by_name);
+	jkey(out, "kind_by_content", &f); jstr(out, z->kind_by_content);
+	jkey(out, "world", &f); jstr(out, z->world);
+	jkey(out, "size", &f); ju64(out, z->size);
+	jkey(out, "encrypted", &f); fputs(z->encrypted ? "true" : "false", out);
+	jkey(out, "envelope_version", &f);
+	if (z->envelope_version) ju64(out, z->envelope_version); else fputs("null", out);
+	jkey(out, "streams", &f);
+	fputc('[', out);
+	for (size_t i = 0; i < z->nstreams; i++) {
+		const struct rpt_zdump_stream *s = &z->streams[i];
+		bool g = true;
+		fputs(i ? ",{" : "{", out);
+		jkey(out, "offset", &g); ju64(out, s->offset);
+		jkey(out, "format", &g); jstr(out, s->format);
+		jkey(out, "compressed_size", &g); ju64(out, s->compressed);
+		jkey(out, "inflated_size", &g); ju64(out, s->inflated);
+		jkey(out, "end", &g); jstr(out, s->end);
+		jkey(out, "text_bytes", &g); ju64(out, s->text_bytes);
+		fputc('}', out);
+	}
+	fputc(']', out);
+	jkey(out, "streams_not_listed", &f); ju64(out, z->streams_not_listed);
+	jkey(out, "headers_tried", &f); ju64(out, z->candidates);
+	jkey(out, "inflate_capped", &f); fputs(z->inflate_capped ? "true" : "false", out);
+	jkey(out, "cores", &f);
+	fputc('[', out);
+	for (size_t i = 0; i < z->ncores; i++) {
+		const struct rpt_zdump_core *c = &z->cores[i];
+		bool g = true;
+		fputs(i ? ",{" : "{", out);
+		jkey(out, "stream", &g); jsigned(out, c->stream);
+		jkey(out, "offset", &g); ju64(out, c->offset);
+		jkey(out, "size", &g); ju64(out, c->size);
+		jkey(out, "elf_size", &g);
+		if (c->elf_size) ju64(out, c->elf_size); else fputs("null", out);
+		jkey(out, "analysed", &g); fputs(c->analysed ? "true" : "false", out);
+		jkey(out, "error", &g); jstr(out, c->error);
+		fputc('}', out);
+	}
+	fputc(']', out);
+	jkey(out, "cores_not_extracted", &f); ju64(out, z->cores_not_extracted);
+	jkey(out, "text_bytes", &f); ju64(out, z->text_bytes);
+	jkey(out, "log_text_bytes", &f); ju64(out, z->log_text_bytes);
+	jkey(out, "text_dropped", &f); ju64(out, z->text_dropped);
+	fputc('}', out);
 }
 
 /* Log files read (target "log"): what each says of itself. */
@@ -320,6 +385,7 @@ struct ck_error *render_json(FILE *out, const struct report *r, const struct ren
 	jkey(out, "input", &first); jstr(out, r->input);
 	jkey(out, "target", &first); jstr(out, r->target_kind);
 	logs_json(out, r, &first);
+	zdump_json(out, &r->zdump, &first);
 
 	jkey(out, "process", &first);
 	if (r->process.present) {

@@ -1,11 +1,12 @@
-/* render_text.c - the human-readable report (default output). */
+/* render_text.c - the human-readable report (default output); logs' and zdumps' parts: render_text_log.c. */
 #include "render.h"
+#include "render_text.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *base_name(const char *p)
+const char *text_base_name(const char *p)
 {
 	const char *s = p ? strrchr(p, '/') : NULL;
 	return s ? s + 1 : p;
@@ -14,9 +15,9 @@ static const char *base_name(const char *p)
 static void print_loc(FILE *out, const char *file, int line)
 {
 	if (file && line)
-		fprintf(out, " (%s:%d)", base_name(file), line);
+		fprintf(out, " (%s:%d)", text_base_name(file), line);
 	else if (file)
-		fprintf(out, " (%s)", base_name(file));
+		fprintf(out, " (%s)", text_base_name(file));
 }
 
 static void print_frames(FILE *out, const struct rpt_thread *t)
@@ -228,87 +229,21 @@ static struct ck_error *print_kernel_tasks(FILE *out, const struct report *r, bo
 	return NULL;
 }
 
-/* One event on one line: "[time] kind: summary (file:line)" and its first frames. */
-static void print_log_event(FILE *out, const struct rpt_event *e, const char *indent)
-{
-	const char *src = e->source ? base_name(e->source) : "?";
-	fprintf(out, "%s[%s] %s: %s", indent, e->time ? e->time : "-", e->kind, e->summary ? e->summary : "");
-	if (e->comm && !(e->summary && strstr(e->summary, e->comm))) {
-		fprintf(out, " [%s", e->comm);
-		if (e->pid >= 0)
-			fprintf(out, ":%lld", (long long)e->pid);
-		fprintf(out, "]");
-	}
-	if (e->signal > 0)
-		fprintf(out, " (signal %d%s%s)", e->signal, signal_name(e->signal) ? " " : "",
-			signal_name(e->signal) ? signal_name(e->signal) : "");
-	if (e->core_file && !(e->summary && strstr(e->summary, e->core_file)))
-		fprintf(out, " core %s", e->core_file);
-	fprintf(out, " (%s:%ld)\n", src, e->line_no);
-	if (e->nframes) {
-		fprintf(out, "%s      at", indent);
-		for (size_t j = 0; j < e->nframes && j < 4; j++)
-			fprintf(out, "%s %s", j ? " <-" : "", e->frames[j]);
-		fprintf(out, "%s\n", e->nframes > 4 ? " ..." : "");
-	}
-}
-
-/* Target "log": the logs, the verdict with its problems newest first, then the timeline. */
-static struct ck_error *render_log_text(FILE *out, const struct report *r)
-{
-	fprintf(out, "coresummary: %s (log, %zu event%s)\n", r->input ? r->input : "?", r->nevents,
-		r->nevents == 1 ? "" : "s");
-	for (size_t i = 0; i < r->nlogs; i++) {
-		const struct rpt_log *l = &r->logs[i];
-		fprintf(out, "log:      %s: %s", base_name(l->source), l->format ? l->format : "?");
-		if (l->product)
-			fprintf(out, ", %s%s%s%s%s", l->product, l->version ? " " : "", l->version ? l->version : "",
-				l->build ? " " : "", l->build ? l->build : "");
-		if (l->kernel)
-			fprintf(out, ", kernel %s", l->kernel);
-		if (l->host)
-			fprintf(out, ", host %s", l->host);
-		fprintf(out, "\n");
-	}
-	fprintf(out, "\n== verdict ==\n");
-	if (!r->nfindings)
-		fprintf(out, "no problem found: no crash, panic, PSOD, lockup, hang or Tools trouble in %zu event%s\n",
-			r->nevents, r->nevents == 1 ? "" : "s");
-	for (size_t i = 0; i < r->nfindings; i++)
-		fprintf(out, "%s: %s\n", r->findings[i].kind, r->findings[i].summary);
-	for (size_t i = 0; i < r->nfindings; i++)
-		if (r->findings[i].signature.present)
-			fprintf(out, "%s%s %s", i ? ", " : "signatures: ", r->findings[i].kind, r->findings[i].signature.hash);
-	if (r->nfindings)
-		fprintf(out, "\n");
-	size_t np = 0;
-	for (size_t i = 0; i < r->nevents; i++)
-		np += r->events[i].problem;
-	if (np) {
-		fprintf(out, "\nproblems, newest first:\n");
-		for (size_t i = r->nevents; i > 0; i--)
-			if (r->events[i - 1].problem)
-				print_log_event(out, &r->events[i - 1], "  ");
-	}
-	fprintf(out, "\n== timeline: %zu event%s ==\n", r->nevents, r->nevents == 1 ? "" : "s");
-	for (size_t i = 0; i < r->nevents; i++)
-		print_log_event(out, &r->events[i], "");
-	for (size_t i = 0; i < r->nwarnings; i++)
-		fprintf(out, "warning: %s\n", r->warnings[i]);
-	if (fflush(out) || ferror(out))
-		return ck_error_errno(errno ? errno : EIO, "writing the report");
-	return NULL;
-}
-
 struct ck_error *render_text(FILE *out, const struct report *r, const struct render_options *opt)
 {
 	if (r->target_kind && strcmp(r->target_kind, "log") == 0)
 		return render_log_text(out, r);
 	const struct rpt_process *p = &r->process;
-	bool all = opt && opt->all_threads;
-	fprintf(out, "coresummary: %s (%s, %zu %s%s)\n", r->input ? r->input : "?",
-		r->target_kind ? r->target_kind : "?", r->nthreads, r->kernel.present ? "task" : "thread",
-		r->nthreads == 1 ? "" : "s");
+	bool all = opt && opt->all_threads, zdump = r->zdump.present;
+	if (zdump) {
+		fprintf(out, "coresummary: %s (zdump, %zu event%s, %zu thread%s)\n", r->input ? r->input : "?",
+			r->nevents, r->nevents == 1 ? "" : "s", r->nthreads, r->nthreads == 1 ? "" : "s");
+		text_zdump(out, r);
+	} else {
+		fprintf(out, "coresummary: %s (%s, %zu %s%s)\n", r->input ? r->input : "?",
+			r->target_kind ? r->target_kind : "?", r->nthreads, r->kernel.present ? "task" : "thread",
+			r->nthreads == 1 ? "" : "s");
+	}
 	if (p->present) {
 		fprintf(out, "process:  ");
 		if (p->pid >= 0)
@@ -351,6 +286,12 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 		fprintf(out, "\n");
 	} else if (!r->nfindings && r->target_kind && strcmp(r->target_kind, "kernel-image") == 0)
 		fprintf(out, "no verdict: no analysable Linux kernel in this image (see the warning below)\n");
+	else if (!r->nfindings && zdump && !r->nevents && !p->present)
+		fprintf(out, "nothing found: no log event in the carved text, no ELF core to analyse\n");
+	else if (!r->nfindings && zdump)
+		fprintf(out, "no problem found: %s%zu log event%s in the carved text, none a crash, panic, PSOD,"
+			" lockup, hang or Tools trouble\n", p->present ? "no crash or deadlock in the core; " : "",
+			r->nevents, r->nevents == 1 ? "" : "s");
 	else if (!r->nfindings)
 		fprintf(out, "no crash, no deadlock, no blocked lock waits found\n");
 	/* the worst first: what killed it, then what stopped it, then what follows from that */
@@ -364,6 +305,8 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 			if (k < sizeof(rank) / sizeof(rank[0]) ? strcmp(kind, rank[k]) == 0 : !ranked)
 				fprintf(out, "%s: %s\n", kind, r->findings[i].summary);
 		}
+	if (zdump)
+		text_finding_signatures(out, r);
 
 	if (r->crash.present) {
 		const struct rpt_crash *c = &r->crash;
@@ -448,7 +391,7 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 		if (err)
 			return err;
 	}
-	if (!r->kernel.present)
+	if (!r->kernel.present && (!zdump || p->present))
 		fprintf(out, "\n== threads (%zu, %zu distinct stack%s) ==\n", r->nthreads, r->ngroups,
 			r->ngroups == 1 ? "" : "s");
 	for (size_t i = 0; i < r->nthreads && !r->kernel.present; i++) {
@@ -471,6 +414,8 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 			fprintf(out, "  state: %s\n", t->state);
 		print_frames(out, t);
 	}
+	if (zdump && r->nevents)
+		text_log_events(out, r);
 
 	if (r->signature.present) {
 		fprintf(out, "\n== signature ==\n%s %s, from:\n", r->signature.kind, r->signature.hash);
@@ -487,7 +432,7 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 				m->name ? m->name : "?", m->debug_file ? " debug=" : "",
 				m->debug_file ? m->debug_file : "");
 		}
-	} else {
+	} else if (!zdump || p->present) {
 		size_t nosym = 0;
 		for (size_t i = 0; i < r->nmodules; i++)
 			nosym += strcmp(r->modules[i].symbols, "dwarf") != 0;

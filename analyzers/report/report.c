@@ -112,6 +112,11 @@ void report_deinit(struct report *r)
 		free(l->host);
 	}
 	free(r->logs);
+	free(r->zdump.world);
+	free(r->zdump.streams);
+	for (size_t i = 0; i < r->zdump.ncores; i++)
+		free(r->zdump.cores[i].error);
+	free(r->zdump.cores);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -223,6 +223,8 @@ struct rpt_event {
 	char **frames;
 	size_t nframes;
 	bool problem;			/* a finding rests on it (text: listed under the verdict) */
+	int64_t offset;			/* zdumps: byte offset of its line in the file, or in the
+					 * inflated stream its source names; -1 unknown */
 };
 
 /* A log file read (target "log"): what the log says of itself, NULL when it does not. */
@@ -230,6 +232,45 @@ struct rpt_log {
 	char *source;
 	const char *format;		/* "vmware.log", "vmkernel.log", "hostd.log", "kernel-log" (static) */
 	char *product, *version, *build, *kernel, *host;
+};
+
+/* A zlib/gzip stream found in a zdump. */
+struct rpt_zdump_stream {
+	uint64_t offset;		/* of its header in the file */
+	const char *format;		/* "zlib" | "gzip" (static) */
+	uint64_t compressed, inflated;	/* bytes read / produced */
+	const char *end;		/* "complete" | "truncated" | "bad-data" | "capped" (static) */
+	uint64_t text_bytes;		/* printable text carved from it */
+};
+
+/* An ELF core found in a zdump. */
+struct rpt_zdump_core {
+	long stream;			/* index into rpt_zdump.streams, -1: in the file itself */
+	uint64_t offset;		/* in the file, or in the stream's inflated data */
+	uint64_t size;			/* bytes extracted */
+	uint64_t elf_size;		/* what its headers span, 0 unknown */
+	bool analysed;			/* it is the process core of this report */
+	char *error;			/* why it could not be analysed, NULL */
+};
+
+/* An ESXi zdump's triage (target "zdump"): what was found by content; no layout is known. */
+struct rpt_zdump {
+	bool present;
+	const char *kind;		/* "kernel" | "vmx" | "userworld" | NULL (static) */
+	const char *kind_by_name, *kind_by_content;	/* the same words, NULL when it does not say */
+	char *world;			/* NAME of NAME-zdump.NNN */
+	uint64_t size;
+	bool encrypted;
+	uint32_t envelope_version;	/* 0 unknown */
+	struct rpt_zdump_stream *streams;
+	size_t nstreams, streams_not_listed;
+	uint64_t candidates;		/* zlib/gzip headers tried */
+	bool inflate_capped;		/* the total inflate cap was reached: later headers not tried */
+	struct rpt_zdump_core *cores;
+	size_t ncores, cores_not_extracted;
+	uint64_t text_bytes;		/* printable text carved (file and streams) */
+	uint64_t log_text_bytes;	/* of it, runs that read as a log */
+	uint64_t text_dropped;		/* past the carved-text cap */
 };
 
 /* One vCPU of a kernel image and the task on it. */
@@ -270,7 +311,7 @@ struct rpt_kernel {
 
 struct report {
 	const char *input;		/* borrowed */
-	const char *target_kind;	/* "process-core", "kernel-image", "log" */
+	const char *target_kind;	/* "process-core", "kernel-image", "log", "zdump" */
 	struct rpt_process process;
 	struct rpt_module *modules;
 	size_t nmodules;
@@ -293,6 +334,7 @@ struct report {
 	size_t nevents;
 	struct rpt_log *logs;
 	size_t nlogs;
+	struct rpt_zdump zdump;
 };
 
 /* The ps letters in the order of rpt_kernel.state_counts. */

@@ -30,6 +30,8 @@ enum target_kind {
 	TARGET_PROCESS_CORE = 1u << 0,
 	TARGET_KERNEL_IMAGE = 1u << 1,
 	TARGET_LOG = 1u << 2,		/* a text log (target_log.c; analyzers/logs/) */
+	TARGET_ZDUMP = 1u << 3,		/* an ESXi zdump (target_zdump.h); with an ELF core also
+					 * TARGET_PROCESS_CORE, the core's threads and memory */
 };
 
 /* How a frame was recovered (rust-minidump/Breakpad vocabulary). */

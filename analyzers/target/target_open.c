@@ -3,14 +3,15 @@
  *
  * What the file is comes from the one classifier (input.h): a process core
  * (or any ELF file that is not a machine image: the process-core reader says
- * what is wrong with it) or a machine image; a compressed file is classified
- * by its content.  A file that fails to open gets the error of the reader
+ * what is wrong with it), a machine image or an ESXi zdump; a compressed file
+ * is classified by its content.  A file that fails to open gets the error of the reader
  * whose format it is; only a file no reader claims gets the generic message.
  */
 #include "target.h"
 
 #include "input.h"
 #include "log_events.h"
+#include "target_zdump.h"
 
 struct ck_error *target_open(const char *path, const struct target_core_options *opt, struct target **ret)
 {
@@ -27,6 +28,9 @@ struct ck_error *target_open(const char *path, const struct target_core_options 
 		break;
 	case INPUT_MACHINE:
 		err = target_machine_open(in.path, &o, ret);
+		break;
+	case INPUT_ZDUMP:
+		err = target_zdump_open(in.path, in.name, &o, ret);
 		break;
 	default:
 		if (log_sniff_path(in.path) != LOG_FMT_NONE)	/* a text log, by its content */

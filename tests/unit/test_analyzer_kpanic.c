@@ -75,7 +75,7 @@ static void panicked(struct report *r, const char *msg)
 static void event(struct report *r, const char *kind, const char *summary, int64_t pid, int cpu)
 {
 	r->events = realloc(r->events, (r->nevents + 1) * sizeof(*r->events));
-	r->events[r->nevents++] = (struct rpt_event){ .kind = kind, .line_no = -1, .summary = strdup(summary),
+	r->events[r->nevents++] = (struct rpt_event){ .kind = kind, .line_no = -1, .offset = -1, .summary = strdup(summary),
 						      .pid = pid, .cpu = cpu };
 }
 

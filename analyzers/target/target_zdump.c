@@ -19,7 +19,7 @@ struct zdump_target {
 	struct zdump_info info;
 	struct target *core;	/* the embedded core as a process core, NULL if none */
 	uint64_t text_kept;
-	bool oom;
+	bool text_full;		/* ZDUMP_TEXT_CAP reached: nothing more is kept (no run with a hole) */
 };
 
 static struct zdump_target *zt(struct target *t)
@@ -199,7 +199,8 @@ static struct zdump_text *text_of(struct zdump_target *z, int stream)
 static struct ck_error *take_text(void *arg, int stream, uint64_t off, const char *p, size_t n, bool first)
 {
 	struct zdump_target *z = arg;
-	if (z->text_kept + n + 1 > ZDUMP_TEXT_CAP) {
+	if (z->text_full || z->text_kept + n + 1 > ZDUMP_TEXT_CAP) {
+		z->text_full = true;
 		z->info.text_dropped += n;
 		return NULL;
 	}

@@ -67,10 +67,13 @@ def stream(data, kind):
     return zlib.compress(data)
 
 
-# 1. A kernel zdump: its vmkernel log (with a PSOD) as plain text, and a guest's kernel log
-#    and a vmware.log in a gzip and a zlib stream.
+# 1. A kernel zdump: its vmkernel log as plain text (an ESXi 7 PSOD, an ESX 4 @BlueScreen block
+#    with its "Coredump to disk."), and a guest's kernel log and a vmware.log in a gzip and a
+#    zlib stream.
 buf = bytearray(b'\0' * 4096) + junk(3000) + b'\0'
-plain = put_sample(buf, 'vmk-05-psod-pf14-backtrace-for-current-cpu-esxi701.log')
+plain = [put_sample(buf, 'vmk-05-psod-pf14-backtrace-for-current-cpu-esxi701.log')]
+buf += b'\0' + junk(5000) + b'\0'
+plain.append(put_sample(buf, 'vmk-02-psod-assert-esx4-coredump-to-disk.log'))
 buf += b'\0' + junk(5000)
 streams = []
 for name, kind in (('lnx-01-hung-task-jbd2-vmware-scsi-abort.log', 'gzip'),

@@ -12,10 +12,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CS=$BIN/coresummary
 [ -x "$CS" ] || { echo "bench: $CS not built" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing (apt-get install time)" >&2; exit 1; }
-measure() {	# prints "WALL_S RSS_MB"; the command's output is discarded
-	/usr/bin/time -f '%e %M' -o "$TMP/time" "$@" >/dev/null 2>&1 || true
-	awk '{printf "%.2f %.0f", $1, $2/1024}' "$TMP/time"
-}
+. "$ROOT/bench/lib.sh"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 printf '%-8s %-9s | %-17s | %-17s | %-17s | %-13s %-13s\n' threads core \

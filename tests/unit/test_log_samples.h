@@ -6,28 +6,44 @@
 #define COREKIT_TEST_LOG_SAMPLES_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "klog_events.h"
 
-/* klog_events of ROOT/testdata/log-samples/NAME (at most 1 MiB read); NULL, with a "# " line, on failure. */
-static inline struct klog_events *log_sample_events(const char *root, const char *name)
+/* The text of ROOT/testdata/log-samples/NAME (at most 1 MiB, NUL-terminated, malloc'd) and its
+ * length; NULL, with a "# " line, on failure. */
+static inline char *log_sample_text(const char *root, const char *name, size_t *len)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/testdata/log-samples/%s", root, name);
 	FILE *f = fopen(path, "r");
-	if (!f) {
-		printf("# cannot open %s\n", path);
+	char *buf = f ? malloc(1 << 20) : NULL;
+	if (!buf) {
+		printf("# cannot read %s\n", path);
+		if (f)
+			fclose(f);
 		return NULL;
 	}
-	static char buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof(buf), f);
+	*len = fread(buf, 1, (1 << 20) - 1, f);
+	buf[*len] = 0;
 	fclose(f);
+	return buf;
+}
+
+/* klog_events of ROOT/testdata/log-samples/NAME; NULL, with a "# " line, on failure. */
+static inline struct klog_events *log_sample_events(const char *root, const char *name)
+{
+	size_t n;
+	char *buf = log_sample_text(root, name, &n);
+	if (!buf)
+		return NULL;
 	struct klog_events *ev = NULL;
 	struct ck_error *err = klog_events_parse(buf, n, &ev);
 	if (err) {
 		printf("# %s: %s\n", name, err->msg);
 		ck_error_destroy(err);
 	}
+	free(buf);
 	return ev;
 }
 

@@ -20,6 +20,7 @@
 
 #include "log_events.h"
 #include "log_report.h"
+#include "test_log_samples.h"
 #include "unit.h"
 
 static const char *const samples[] = {
@@ -32,23 +33,6 @@ static const char *const samples[] = {
 	"lnx-14-oops-null-deref-syslog-prefix.log",
 	"lnx-15-panic-fatal-exception-kaslr-reboot.log",
 };
-
-static char *read_sample(const char *root, const char *name, size_t *len)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/testdata/log-samples/%s", root, name);
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		printf("# cannot open %s\n", path);
-		return NULL;
-	}
-	char *buf = malloc(1 << 20);
-	*len = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-	fclose(f);
-	if (buf)
-		buf[*len] = 0;
-	return buf;
-}
 
 /* Each line of text as a vmware.log "Guest:" line; annotation lines stay (and keep the numbering). */
 static char *wrap(const char *text, size_t len, size_t *out_len)
@@ -106,7 +90,7 @@ int main(void)
 		snprintf(name, sizeof(name), "guest_lines_%.6s", samples[s]);
 		UNIT_BEGIN(&u, name);
 		size_t len = 0, wlen = 0;
-		char *text = read_sample(root, samples[s], &len);
+		char *text = log_sample_text(root, samples[s], &len);
 		char *vmx = text ? wrap(text, len, &wlen) : NULL;
 		struct log_file *k = NULL, *v = NULL;
 		struct ck_error *e1 = text ? log_parse("k.log", text, len, LOG_FMT_NONE, &k) : &ck_enomem;
@@ -134,7 +118,7 @@ int main(void)
 	/* lnx-01's NOTE: hung-task reports for jbd2 (pid 373, 120 s) after the SCSI aborts, a hung verdict */
 	UNIT_BEGIN(&u, "guest_lines_lnx01_note_facts_and_verdict");
 	size_t len = 0, wlen = 0;
-	char *text = read_sample(root, samples[0], &len);
+	char *text = log_sample_text(root, samples[0], &len);
 	char *vmx = text ? wrap(text, len, &wlen) : NULL;
 	struct log_file *v = NULL;
 	struct ck_error *err = vmx ? log_parse("vmware.log", vmx, wlen, LOG_FMT_NONE, &v) : &ck_enomem;

@@ -15,21 +15,11 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from logs_check import EXPECT, same  # noqa: E402
+import logs_check  # noqa: E402
+from logs_check import EXPECT, fail, ok, same  # noqa: E402
 
 binary, d, samples = sys.argv[1:4]
 layout = json.load(open(os.path.join(d, 'layout.json')))
-FAILS = 0
-
-
-def ok(name):
-    print(f"ok {name}")
-
-
-def fail(name, why):
-    global FAILS
-    FAILS += 1
-    print(f"FAIL {name}: {why}")
 
 
 def report(path):
@@ -200,4 +190,4 @@ else:
 r, err = report(os.path.join(d, 'empty-zdump.000'))
 expect('empty_zdump', not err and r['zdump']['size'] == 0 and r['events'] == [] and r['zdump']['cores'] == [],
        err or r['zdump'])
-sys.exit(1 if FAILS else 0)
+sys.exit(1 if logs_check.FAILS else 0)

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cu_index.h"
+
 struct ck_error *sym_dwfl_error(enum ck_error_kind kind, const char *what)
 {
 	const char *msg = dwfl_errmsg(-1);
@@ -87,6 +89,9 @@ struct sym_resolver {
 	size_t nfb_mods;
 	struct debug_inflated *inflated;	/* DWARF inflated for libdw (debug_inflate.h) */
 	size_t ninflated;
+	Dwfl_Module *cus_mod;		/* the module whose units come from cus (borrowed), or NULL */
+	struct cu_index *cus;
+	uint64_t cus_bias;
 };
 
 struct ck_error *sym_resolver_create(Dwfl *dwfl, struct sym_resolver **ret)
@@ -390,6 +395,39 @@ void sym_resolver_set_fallback(struct sym_resolver *r, const struct sym_fallback
 	r->fb = *fb;
 }
 
+void sym_resolver_set_cu_index(struct sym_resolver *r, Dwfl_Module *mod, struct cu_index *ix, uint64_t bias)
+{
+	r->cus_mod = ix ? mod : NULL;
+	r->cus = ix;
+	r->cus_bias = bias;
+}
+
+/* The unit DIE of addr in mod and the innermost line there: from the module's
+ * unit index when it has one and the unit stands alone, else from libdwfl
+ * (both search the same aranges the same way). */
+static Dwarf_Die *unit_of(struct sym_resolver *r, Dwfl_Module *mod, uint64_t addr, Dwarf_Die *buf,
+			  Dwarf_Addr *bias, const char **src, int *line)
+{
+	if (r->cus && mod == r->cus_mod) {
+		enum cu_index_answer a = cu_index_lookup(r->cus, addr - r->cus_bias, buf);
+		if (a == CU_INDEX_NONE)
+			return NULL;
+		if (a == CU_INDEX_FOUND) {
+			*bias = r->cus_bias;
+			Dwarf_Line *l = dwarf_getsrc_die(buf, addr - r->cus_bias);
+			if (l) {
+				*src = dwarf_linesrc(l, NULL, NULL);
+				dwarf_lineno(l, line);
+			}
+			return buf;
+		}
+	}
+	Dwfl_Line *dl = dwfl_module_getsrc(mod, addr);
+	if (dl)
+		*src = dwfl_lineinfo(dl, NULL, line, NULL, NULL, NULL);
+	return dwfl_module_addrdie(mod, addr, bias);
+}
+
 /* The resolver's module record for a fallback module name (created once). */
 static struct ck_error *fallback_module(struct sym_resolver *r, const struct sym_fallback_answer *a,
 					const struct sym_module **ret)
@@ -466,16 +504,14 @@ static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activa
 	si->cfi = r->fb.names_first ? false : cfi_covers(mod, addr);
 
 	bool oom = false;
-	/* Innermost source location of the address. */
+	/* Innermost source location of the address, and its unit. */
 	const char *src = NULL;
 	int srcline = 0;
-	Dwfl_Line *dl = dwfl_module_getsrc(mod, addr);
-	if (dl)
-		src = dwfl_lineinfo(dl, NULL, &srcline, NULL, NULL, NULL);
+	Dwarf_Addr bias = 0;
+	Dwarf_Die cubuf;
+	Dwarf_Die *cudie = unit_of(r, mod, addr, &cubuf, &bias, &src, &srcline);
 
 	/* DWARF scopes: inlined_subroutine* then the subprogram. */
-	Dwarf_Addr bias = 0;
-	Dwarf_Die *cudie = dwfl_module_addrdie(mod, addr, &bias);
 	Dwarf_Die *scopes = NULL;
 	int nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
 	if (nscopes > 0) {

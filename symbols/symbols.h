@@ -132,6 +132,16 @@ struct sym_fallback {
 };
 void sym_resolver_set_fallback(struct sym_resolver *r, const struct sym_fallback *fb);
 
+/*
+ * Find the compilation unit of addresses in module mod through ix
+ * (cu_index.h: .debug_aranges and one Dwarf per unit) instead of libdwfl,
+ * whose first lookup reads every unit header of the module: a kernel's
+ * vmlinux.  bias: the module's DWARF bias (dwfl_module_getdwarf).  ix is
+ * borrowed and must outlive r; NULL turns it off.  One module at most.
+ */
+struct cu_index;
+void sym_resolver_set_cu_index(struct sym_resolver *r, Dwfl_Module *mod, struct cu_index *ix, uint64_t bias);
+
 /* All modules of the Dwfl, sorted by start; valid until destroy. */
 struct ck_error *sym_modules(struct sym_resolver *r, const struct sym_module **ret, size_t *n);
 

@@ -69,6 +69,32 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
 	return fd;
 }
 
+/* Index the units of the vmlinux's DWARF (wherever libdwfl found it); a file
+ * that cannot be indexed keeps libdwfl's lookup, with a warning saying why. */
+static struct ck_error *index_units(struct kernel_debuginfo *d, Dwfl_Module *m)
+{
+	Dwarf_Addr bias;
+	Dwarf *dw = dwfl_module_getdwarf(m, &bias);
+	const char *mainfile = NULL, *debugfile = NULL;
+	dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, &mainfile, &debugfile);
+	const char *path = debugfile ? debugfile : mainfile;
+	if (!dw || !path) {
+		(void)dwfl_errno();
+		return NULL;	/* no DWARF: nothing to index */
+	}
+	struct ck_error *err = cu_index_create(path, dw, &d->cus);
+	if (!err) {
+		d->cus_bias = bias;
+		return NULL;
+	}
+	if (err == &ck_enomem)
+		return err;
+	struct ck_error *w = strlist_addf(&d->warnings, "vmlinux DWARF not indexed by unit (%s): libdw reads every "
+					  "unit header instead", err->msg);
+	ck_error_destroy(err);
+	return w;
+}
+
 /* Report vmlinux at its runtime range; libdwfl works out the KASLR bias from it. */
 static struct ck_error *report(struct kernel_debuginfo *d, const struct linux_kernel *k, const char *path,
 			       const struct vmlinux_facts *f, const unsigned char *id, size_t idlen)
@@ -97,7 +123,8 @@ static struct ck_error *report(struct kernel_debuginfo *d, const struct linux_ke
 		return NULL;	/* not found (debuginfod too): the caller warns */
 	}
 	d->vmlinux = true;
-	return NULL;
+	d->vmlinux_mod = m;
+	return index_units(d, m);
 }
 
 /* An ET_REL module's sections go where the kernel put them; unloaded ones nowhere. */
@@ -225,6 +252,7 @@ struct ck_error *kernel_debuginfo_open(struct kernel_debuginfo *d, const struct 
 
 void kernel_debuginfo_close(struct kernel_debuginfo *d)
 {
+	cu_index_destroy(d->cus);
 	if (d->dwfl)
 		dwfl_end(d->dwfl);
 	sym_config_deinit(&d->cfg);

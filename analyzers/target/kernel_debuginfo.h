@@ -13,6 +13,8 @@
  *   4. debuginfod (libdwfl's client) when DEBUGINFOD_URLS is set
  * Loaded modules are added by kernel_debuginfo_add_modules() (the .ko files
  * kernel_moddebug.h finds), with or without a vmlinux.
+ * The vmlinux's units are indexed by address (cu_index.h) for
+ * sym_resolver_set_cu_index(): libdwfl's own lookup reads most of the file.
  */
 #ifndef COREKIT_KERNEL_DEBUGINFO_H
 #define COREKIT_KERNEL_DEBUGINFO_H
@@ -20,6 +22,7 @@
 #include <elfutils/libdwfl.h>
 #include <stdbool.h>
 
+#include "cu_index.h"
 #include "error.h"
 #include "kernel_moddebug.h"
 #include "linux_kernel.h"
@@ -31,6 +34,9 @@ struct kernel_debuginfo {
 	Dwfl *dwfl;			/* NULL: neither a vmlinux nor a module's .ko found */
 	bool vmlinux;			/* a vmlinux is in dwfl */
 	struct kmod_debug vmlinux_ud;	/* its libdwfl userdata: .path the file, NULL for debuginfod */
+	Dwfl_Module *vmlinux_mod;	/* its module in dwfl */
+	struct cu_index *cus;		/* its units by address, NULL: libdwfl's lookup (see cu_index.h) */
+	uint64_t cus_bias;		/* its DWARF bias */
 	struct kernel_moddebug mods;	/* modules in dwfl, each its own userdata */
 	struct strlist warnings;	/* one line each */
 };

@@ -371,6 +371,7 @@ struct ck_error *target_kernel_create(struct machine *m, const struct linux_kern
 	if ((err = sym_resolver_create(kt->dbg.dwfl, &kt->syms)))
 		goto fail;
 	sym_resolver_set_fallback(kt->syms, &(struct sym_fallback){ kallsyms_fallback, kt, true });
+	sym_resolver_set_cu_index(kt->syms, kt->dbg.vmlinux_mod, kt->dbg.cus, kt->dbg.cus_bias);
 	*ret = &kt->base;
 	return NULL;
 fail:

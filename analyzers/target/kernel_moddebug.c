@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,24 @@ static void ko_index_free(struct ko_index *x)
 	memset(x, 0, sizeof(*x));
 }
 
+/* What the directory entry is, from its d_type when the file system gives it
+ * (no stat per entry: the two module trees hold ~10,000 files), else stat:
+ * a .ko counts through a symlink, a directory is entered only if it is one. */
+static bool entry_is(const char *path, const struct dirent *de, bool ko, mode_t *mode)
+{
+	struct stat st;
+	if (de->d_type == DT_REG || de->d_type == DT_DIR) {
+		*mode = de->d_type == DT_REG ? S_IFREG : S_IFDIR;
+		return true;
+	}
+	if (de->d_type != DT_UNKNOWN && !(ko && de->d_type == DT_LNK))
+		return false;
+	if ((ko ? stat(path, &st) : lstat(path, &st)) != 0)
+		return false;
+	*mode = st.st_mode & S_IFMT;
+	return true;
+}
+
 static struct ck_error *ko_index_walk(struct ko_index *x, const char *dir, int depth, size_t *budget)
 {
 	DIR *dp = opendir(dir);
@@ -209,13 +228,20 @@ static struct ck_error *ko_index_walk(struct ko_index *x, const char *dir, int d
 		if (de->d_name[0] == '.')
 			continue;
 		size_t len = strlen(de->d_name);
-		struct stat st;
+		bool ko = len > 3 && strcmp(de->d_name + len - 3, ".ko") == 0;
+		if (!ko && (depth <= 0 || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)))
+			continue;
 		char *p = NULL;
 		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0) {
 			err = &ck_enomem;
 			break;
 		}
-		if (len > 3 && strcmp(de->d_name + len - 3, ".ko") == 0 && stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+		mode_t mode = 0;
+		if (!entry_is(p, de, ko, &mode)) {
+			free(p);
+			continue;
+		}
+		if (ko && S_ISREG(mode)) {
 			if (x->n == x->cap) {
 				size_t cap = x->cap ? 2 * x->cap : 256;
 				char **v = realloc(x->paths, cap * sizeof(*v));
@@ -230,7 +256,7 @@ static struct ck_error *ko_index_walk(struct ko_index *x, const char *dir, int d
 			x->paths[x->n++] = p;
 			continue;
 		}
-		if (depth > 0 && lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+		if (depth > 0 && S_ISDIR(mode) && !(ko && de->d_type == DT_LNK))
 			err = ko_index_walk(x, p, depth - 1, budget);
 		free(p);
 	}

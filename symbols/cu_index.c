@@ -366,8 +366,10 @@ static bool foreign_form(uint64_t form)
 
 /*
  * The abbreviation table at off in .debug_abbrev uses no form that points
- * outside the unit.  Read here rather than through dwarf_getabbrevattr, which
- * in libdw 0.188 fails on the last attribute of some abbreviations.
+ * outside the unit and no DW_TAG_imported_unit (whose children libdw's scope
+ * walks visit in place: cu_index_scopes_die relies on there being none).
+ * Read here rather than through dwarf_getabbrevattr, which in libdw 0.188
+ * fails on the last attribute of some abbreviations.
  */
 static bool self_contained(const struct cu_index *x, uint64_t off)
 {
@@ -380,7 +382,7 @@ static bool self_contained(const struct cu_index *x, uint64_t off)
 			return false;
 		if (code == 0)
 			return true;	/* end of the table */
-		if (!leb(&r, &tag) || !rd(&r, 1, &children))
+		if (!leb(&r, &tag) || !rd(&r, 1, &children) || tag == DW_TAG_imported_unit)
 			return false;
 		do {
 			if (!leb(&r, &name) || !leb(&r, &form))
@@ -471,6 +473,83 @@ enum cu_index_answer cu_index_lookup(struct cu_index *x, uint64_t addr, Dwarf_Di
 		return u->state;
 	}
 	return CU_INDEX_NONE;
+}
+
+/* The DIEs libdw's scope walks descend into (libdw_visit_scopes.c). */
+static bool may_have_scopes(Dwarf_Die *die)
+{
+	switch (dwarf_tag(die)) {
+	case DW_TAG_compile_unit:
+	case DW_TAG_module:
+	case DW_TAG_lexical_block:
+	case DW_TAG_with_stmt:
+	case DW_TAG_catch_block:
+	case DW_TAG_try_block:
+	case DW_TAG_entry_point:
+	case DW_TAG_inlined_subroutine:
+	case DW_TAG_subprogram:
+	case DW_TAG_namespace:
+	case DW_TAG_class_type:
+	case DW_TAG_structure_type:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int cu_index_scopes_die(Dwarf_Die *die, Dwarf_Die **ret)
+{
+	Dwarf_Die cur;
+	if (!dwarf_diecu(die, &cur, NULL, NULL))
+		return -1;
+	Dwarf_Off target = dwarf_dieoffset(die);
+	Dwarf_Die *chain = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+	for (;;) {
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 16;
+			Dwarf_Die *c = realloc(chain, nc * sizeof(*c));
+			if (!c) {
+				rc = -1;
+				break;
+			}
+			chain = c;
+			cap = nc;
+		}
+		chain[n++] = cur;
+		if (dwarf_dieoffset(&cur) == target) {
+			rc = n > 1 ? (int)n : 0;	/* libdw visits the unit DIE's children, never itself */
+			break;
+		}
+		/* the last child at or before the target: DIEs are stored in the order
+		 * libdw visits them, and a subtree ends where its next sibling starts */
+		Dwarf_Die child, next;
+		if ((rc = dwarf_child(&cur, &child)) != 0) {
+			rc = rc < 0 ? -1 : 0;
+			break;
+		}
+		while ((rc = dwarf_siblingof(&child, &next)) == 0 && dwarf_dieoffset(&next) <= target)
+			child = next;
+		if (rc < 0)
+			break;
+		rc = 0;
+		if (dwarf_dieoffset(&child) > target ||
+		    (dwarf_dieoffset(&child) != target && (!may_have_scopes(&child) || !dwarf_haschildren(&child))))
+			break;	/* libdw's walk does not reach the target: no scopes */
+		cur = child;
+	}
+	if (rc <= 0) {
+		free(chain);
+		return rc;
+	}
+	for (size_t i = 0; i < n / 2; i++) {
+		Dwarf_Die t = chain[i];
+		chain[i] = chain[n - 1 - i];
+		chain[n - 1 - i] = t;
+	}
+	*ret = chain;
+	return rc;
 }
 
 size_t cu_index_units_open(const struct cu_index *x)

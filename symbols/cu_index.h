@@ -18,8 +18,9 @@
  * that libdw might read differently (not version 2, segments, padding after
  * its terminator) makes the whole file an error: the caller keeps libdwfl's
  * way.  A unit that may point outside itself (DW_FORM_ref_addr, ref_sig8,
- * supplementary or alternate-file forms, DW_FORM_indirect) or is not a plain
- * compile unit is CU_INDEX_OTHER: ask libdwfl for that address.
+ * supplementary or alternate-file forms, DW_FORM_indirect), imports a unit
+ * or is not a plain compile unit is CU_INDEX_OTHER: ask libdwfl for that
+ * address.
  */
 #ifndef COREKIT_CU_INDEX_H
 #define COREKIT_CU_INDEX_H
@@ -52,6 +53,19 @@ struct ck_error *cu_index_create(const char *path, Dwarf *same_as, struct cu_ind
  * cu_index_destroy().  A unit libdw cannot open (out of memory included) is
  * CU_INDEX_OTHER. */
 enum cu_index_answer cu_index_lookup(struct cu_index *x, uint64_t addr, Dwarf_Die *cudie);
+
+/*
+ * dwarf_getscopes_die() for a DIE of a unit cu_index_lookup() found: die and
+ * its parents up to the unit DIE, innermost first, in a malloc'd array;
+ * returns their number, 0 when libdw's walk would not reach die (a parent
+ * that owns no scopes), -1 on error.  libdw finds the parents by visiting
+ * every scope-owning DIE of the unit stored before die; DIEs are stored in
+ * that order, so only the siblings on the way are read here (DW_AT_sibling
+ * skips their subtrees).  The same answer for the units the index answers
+ * for, which import nothing (DW_TAG_imported_unit is walked in place by
+ * libdw); not for a unit whose earlier DIEs libdw cannot read.
+ */
+int cu_index_scopes_die(Dwarf_Die *die, Dwarf_Die **ret);
 
 /* How many units have been opened so far (each a Dwarf of its own). */
 size_t cu_index_units_open(const struct cu_index *x);

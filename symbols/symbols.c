@@ -516,9 +516,11 @@ static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activa
 	int nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
 	if (nscopes > 0) {
 		/* dwarf_getscopes can return only part of a nested inline chain; the
-		 * DIE-based walk from its innermost result gives all of it. */
+		 * DIE-based walk from its innermost result gives all of it (the
+		 * index's own walk for its units: libdw reads every DIE before it). */
 		Dwarf_Die *full = NULL;
-		int nfull = dwarf_getscopes_die(&scopes[0], &full);
+		int nfull = cudie == &cubuf ? cu_index_scopes_die(&scopes[0], &full)
+					    : dwarf_getscopes_die(&scopes[0], &full);
 		if (nfull > nscopes) {
 			free(scopes);
 			scopes = full;

@@ -115,6 +115,8 @@ static void side_close(struct side *s)
 
 struct tally {
 	size_t found, other, none, diff;
+	Dwarf_Die units[8];	/* the first units the index found, for chains_equal */
+	size_t nunits;
 };
 
 static Dwarf_Word stmt_list(Dwarf_Die *cu)
@@ -135,6 +137,35 @@ static int same_scopes(Dwarf_Die *cu_a, Dwarf_Die *cu_b, Dwarf_Addr a)
 		same = dwarf_tag(&sa[i]) == dwarf_tag(&sb[i]) && str_eq(dwarf_diename(&sa[i]), dwarf_diename(&sb[i]));
 	free(sa);
 	free(sb);
+	return same;
+}
+
+/* cu_index_scopes_die and dwarf_getscopes_die give the same chain for every
+ * step-th DIE of the unit (all tags, depth-first). */
+static int chains_equal(Dwarf_Die *cu, size_t step, size_t *checked)
+{
+	static Dwarf_Die stack[1 << 16];
+	size_t depth = 0, k = 0;
+	int same = 1;
+	stack[depth++] = *cu;
+	while (depth && same) {
+		Dwarf_Die d = stack[--depth], c;
+		if (k++ % step == 0) {
+			Dwarf_Die *a = NULL, *b = NULL;
+			int na = cu_index_scopes_die(&d, &a), nb = dwarf_getscopes_die(&d, &b);
+			same = na == nb;
+			for (int i = 0; same && i < na; i++)
+				same = dwarf_dieoffset(&a[i]) == dwarf_dieoffset(&b[i]);
+			if (!same)
+				printf("# DIE 0x%llx: %d parents, libdw %d\n", (unsigned long long)dwarf_dieoffset(&d), na, nb);
+			free(a);
+			free(b);
+			(*checked)++;
+		}
+		for (int rc = dwarf_child(&d, &c); rc == 0 && depth < sizeof(stack) / sizeof(stack[0]);
+		     rc = dwarf_siblingof(&c, &c))
+			stack[depth++] = c;
+	}
 	return same;
 }
 
@@ -165,6 +196,11 @@ static void compare(struct side *s, uint64_t pc, struct tally *t)
 		t->other++;
 	} else {
 		t->found++;
+		int known = 0;
+		for (size_t i = 0; i < t->nunits; i++)
+			known |= stmt_list(&t->units[i]) == stmt_list(&ci);
+		if (!known && t->nunits < sizeof(t->units) / sizeof(t->units[0]))
+			t->units[t->nunits++] = ci;
 		if (!cd) {
 			same = 0, what = "unit found by the index only";
 		} else if (!str_eq(dwarf_diename(&ci), dwarf_diename(cd)) || stmt_list(&ci) != stmt_list(cd)) {
@@ -367,8 +403,12 @@ static void vmlinux_checks(struct unit *u, const char *vmlinux)
 		compare_functions(&s, 1000, &t);
 	/* vmlinux has no unit pointing outside itself: the index answers all */
 	CHECK(u, t.found > 200 && t.other == 0 && t.diff == 0);
-	printf("# vmlinux: %zu addresses in a unit, %zu in none, %zu through libdwfl, %zu differ\n", t.found, t.none,
-	       t.other, t.diff);
+	size_t checked = 0;
+	for (size_t k = 0; k < t.nunits; k++)
+		CHECK(u, chains_equal(&t.units[k], 29, &checked));
+	CHECK(u, checked > 1000);
+	printf("# vmlinux: %zu addresses in a unit, %zu in none, %zu through libdwfl, %zu differ; %zu DIEs' parents "
+	       "checked\n", t.found, t.none, t.other, t.diff, checked);
 	side_close(&s);
 	UNIT_END(u);
 }
@@ -412,6 +452,10 @@ int main(void)
 		if (s.ix)
 			compare_functions(&s, 1, &t);
 		CHECK(&u, t.diff == 0 && t.found + t.other >= 4 && t.none > 0);
+		size_t checked = 0;
+		for (size_t i = 0; i < t.nunits; i++)
+			CHECK(&u, chains_equal(&t.units[i], 1, &checked));
+		CHECK(&u, b == 2 || checked > 20);
 		/* LTO units refer to each other (DW_FORM_ref_addr): those go to libdwfl */
 		CHECK(&u, b == 2 ? t.other > 0 : t.other == 0);
 		side_close(&s);

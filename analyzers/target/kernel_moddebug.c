@@ -184,17 +184,59 @@ static int same_modname(const char *file, const char *mod)
 	return 1;
 }
 
-/* Every *.ko under the module trees, collected once per run (one walk, not one per module). */
+/* The *.ko files under the module trees named like a loaded module, collected
+ * once per run (one walk, not one per module). */
 struct ko_index {
 	char **paths;
 	size_t n, cap;
+	char (*names)[KALLSYMS_MODULE_NAME_MAX + 1];	/* the loaded modules' names, '-' as '_', sorted */
+	size_t nnames;
 };
+
+/* name with '-' as '_' (at most the first len bytes), as same_modname() compares them */
+static void modname_key(const char *name, size_t len, char *key)
+{
+	size_t i = 0;
+	for (; i < len && i < KALLSYMS_MODULE_NAME_MAX && name[i]; i++)
+		key[i] = name[i] == '-' ? '_' : name[i];
+	key[i] = 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* file (NAME.ko) is named like a loaded module */
+static bool wanted(const struct ko_index *x, const char *file)
+{
+	size_t len = strlen(file);
+	char key[KALLSYMS_MODULE_NAME_MAX + 1];
+	if (len < 4 || len - 3 > KALLSYMS_MODULE_NAME_MAX)
+		return false;
+	modname_key(file, len - 3, key);
+	return bsearch(key, x->names, x->nnames, sizeof(x->names[0]), key_cmp) != NULL;
+}
+
+static struct ck_error *ko_index_init(struct ko_index *x, const struct kallsyms *ks)
+{
+	memset(x, 0, sizeof(*x));
+	size_t n = kallsyms_nmodules(ks);
+	if (!(x->names = calloc(n ? n : 1, sizeof(x->names[0]))))
+		return &ck_enomem;
+	for (size_t i = 0; i < n; i++)
+		modname_key(kallsyms_module(ks, i)->name, SIZE_MAX, x->names[i]);
+	qsort(x->names, n, sizeof(x->names[0]), key_cmp);
+	x->nnames = n;
+	return NULL;
+}
 
 static void ko_index_free(struct ko_index *x)
 {
 	for (size_t i = 0; i < x->n; i++)
 		free(x->paths[i]);
 	free(x->paths);
+	free(x->names);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -229,6 +271,8 @@ static struct ck_error *ko_index_walk(struct ko_index *x, const char *dir, int d
 			continue;
 		size_t len = strlen(de->d_name);
 		bool ko = len > 3 && strcmp(de->d_name + len - 3, ".ko") == 0;
+		if (ko && !wanted(x, de->d_name) && (depth <= 0 || de->d_type == DT_REG || de->d_type == DT_LNK))
+			continue;	/* no loaded module's file, and not a directory */
 		if (!ko && (depth <= 0 || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)))
 			continue;
 		char *p = NULL;
@@ -241,7 +285,7 @@ static struct ck_error *ko_index_walk(struct ko_index *x, const char *dir, int d
 			free(p);
 			continue;
 		}
-		if (ko && S_ISREG(mode)) {
+		if (ko && S_ISREG(mode) && wanted(x, de->d_name)) {
 			if (x->n == x->cap) {
 				size_t cap = x->cap ? 2 * x->cap : 256;
 				char **v = realloc(x->paths, cap * sizeof(*v));
@@ -324,7 +368,9 @@ struct ck_error *kernel_moddebug_find(struct kernel_moddebug *md, const struct c
 	}
 	if (!(md->mods = calloc(n, sizeof(*md->mods))))
 		return &ck_enomem;
-	struct ko_index index = { 0 };
+	struct ko_index index;
+	if ((err = ko_index_init(&index, ks)))
+		return err;
 	const char *trees[] = { "/usr/lib/debug/lib/modules", "/lib/modules" };
 	size_t budget = SEARCH_ENTRIES;
 	for (size_t i = 0; i < 2 && !err && release; i++) {

@@ -552,6 +552,83 @@ int cu_index_scopes_die(Dwarf_Die *die, Dwarf_Die **ret)
 	return rc;
 }
 
+/* Append die to a growing array. */
+static bool push(Dwarf_Die **v, size_t *n, size_t *cap, const Dwarf_Die *die)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 16;
+		Dwarf_Die *nv = realloc(*v, nc * sizeof(**v));
+		if (!nv)
+			return false;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = *die;
+	return true;
+}
+
+int cu_index_getscopes(Dwarf_Die *cudie, Dwarf_Addr pc, Dwarf_Die **ret)
+{
+	/* libdw's first walk: into the first child containing pc, level by level */
+	Dwarf_Die *path = NULL, cur = *cudie, c;
+	size_t n = 0, cap = 0, inl = 0;
+	if (!push(&path, &n, &cap, &cur))
+		goto libdw;
+	for (;;) {
+		int rc = dwarf_child(&cur, &c), has = 0;
+		while (rc == 0 && (has = dwarf_haspc(&c, pc)) == 0)
+			rc = dwarf_siblingof(&c, &c);
+		if (rc < 0 || has < 0)
+			goto libdw;	/* libdw may stop or go on: let it say */
+		if (rc > 0)
+			break;		/* no child contains pc: cur is the innermost scope */
+		if (!push(&path, &n, &cap, &c))
+			goto libdw;
+		if (dwarf_tag(&c) == DW_TAG_inlined_subroutine)
+			inl = n - 1;
+		if (!may_have_scopes(&c) || !dwarf_haschildren(&c))
+			break;
+		cur = c;
+	}
+	if (n == 1) {
+		free(path);
+		return 0;	/* no scope contains pc */
+	}
+	/* innermost first, up to the deepest inlined instance (or the unit DIE) */
+	size_t keep = n - inl;
+	for (size_t i = 0; i < n / 2; i++) {
+		Dwarf_Die t = path[i];
+		path[i] = path[n - 1 - i];
+		path[n - 1 - i] = t;
+	}
+	if (!inl) {
+		*ret = path;
+		return (int)n;
+	}
+	/* then the scopes around the inline's abstract definition, which libdw
+	 * finds by walking the scopes around the instance, then the whole unit */
+	Dwarf_Attribute attr;
+	Dwarf_Die origin, *outer = NULL;
+	int no = dwarf_formref_die(dwarf_attr(&path[keep - 1], DW_AT_abstract_origin, &attr), &origin)
+			 ? cu_index_scopes_die(&origin, &outer)
+			 : -1;
+	if (no <= 0)
+		goto libdw;
+	n = keep;
+	for (int i = 1; i < no; i++)
+		if (!push(&path, &n, &cap, &outer[i])) {
+			free(outer);
+			goto libdw;
+		}
+	free(outer);
+	*ret = path;
+	return (int)n;
+libdw:
+	free(path);
+	(void)dwarf_errno();
+	return dwarf_getscopes(cudie, pc, ret);
+}
+
 size_t cu_index_units_open(const struct cu_index *x)
 {
 	return x->nopen;

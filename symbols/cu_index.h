@@ -67,6 +67,16 @@ enum cu_index_answer cu_index_lookup(struct cu_index *x, uint64_t addr, Dwarf_Di
  */
 int cu_index_scopes_die(Dwarf_Die *die, Dwarf_Die **ret);
 
+/*
+ * dwarf_getscopes() for a unit cu_index_lookup() found: the same array.
+ * libdw, once it has the innermost scope containing pc inside an inlined
+ * instance, walks every scope of the unit until it meets the inline's
+ * abstract definition; here the definition's parents are found along DIE
+ * offsets (cu_index_scopes_die).  Where libdw would meet an error, or not
+ * find the definition, libdw's own walk answers.
+ */
+int cu_index_getscopes(Dwarf_Die *cudie, Dwarf_Addr pc, Dwarf_Die **ret);
+
 /* How many units have been opened so far (each a Dwarf of its own). */
 size_t cu_index_units_open(const struct cu_index *x);
 

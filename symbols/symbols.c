@@ -513,14 +513,14 @@ static struct ck_error *resolve(struct sym_resolver *r, uint64_t pc, bool activa
 
 	/* DWARF scopes: inlined_subroutine* then the subprogram. */
 	Dwarf_Die *scopes = NULL;
-	int nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
+	bool indexed = cudie == &cubuf;	/* the unit index's: its own scope walks (cu_index.h) */
+	int nscopes = !cudie ? 0 : indexed ? cu_index_getscopes(cudie, addr - bias, &scopes)
+					   : dwarf_getscopes(cudie, addr - bias, &scopes);
 	if (nscopes > 0) {
 		/* dwarf_getscopes can return only part of a nested inline chain; the
-		 * DIE-based walk from its innermost result gives all of it (the
-		 * index's own walk for its units: libdw reads every DIE before it). */
+		 * DIE-based walk from its innermost result gives all of it. */
 		Dwarf_Die *full = NULL;
-		int nfull = cudie == &cubuf ? cu_index_scopes_die(&scopes[0], &full)
-					    : dwarf_getscopes_die(&scopes[0], &full);
+		int nfull = indexed ? cu_index_scopes_die(&scopes[0], &full) : dwarf_getscopes_die(&scopes[0], &full);
 		if (nfull > nscopes) {
 			free(scopes);
 			scopes = full;

@@ -6,8 +6,11 @@
  *    and the real Debian vmlinux of the test guest: for addresses spread over
  *    their functions (entries, middles, ends, gaps, outside), the unit, the
  *    innermost line and the dwarf_getscopes chain equal libdwfl's
- *    (dwfl_module_addrdie, dwfl_module_getsrc), and the resolver gives the
- *    same function, file:line and inline frames with the index as without;
+ *    (dwfl_module_addrdie, dwfl_module_getsrc), the index's own scope walks
+ *    give libdw's arrays (dwarf_getscopes for those addresses and every 12th
+ *    byte of __schedule, dwarf_getscopes_die for the units' DIEs), and the
+ *    resolver gives the same function, file:line and inline frames with the
+ *    index as without;
  *  - the vmlinux: looking up 24 functions maps a small part of the file
  *    (libdwfl's first lookup maps most of its 166 MiB of .debug_info);
  *  - copies of the program with one field of .debug_aranges broken each way
@@ -128,15 +131,23 @@ static Dwarf_Word stmt_list(Dwarf_Die *cu)
 	return v;
 }
 
+/* libdw's scopes of a in the index's unit equal those in libdwfl's (same
+ * tags and names), and cu_index_getscopes gives libdw's array exactly. */
 static int same_scopes(Dwarf_Die *cu_a, Dwarf_Die *cu_b, Dwarf_Addr a)
 {
-	Dwarf_Die *sa = NULL, *sb = NULL;
+	Dwarf_Die *sa = NULL, *sb = NULL, *sc = NULL;
 	int na = dwarf_getscopes(cu_a, a, &sa), nb = dwarf_getscopes(cu_b, a, &sb);
-	int same = na == nb;
+	int nc = cu_index_getscopes(cu_a, a, &sc);
+	int same = na == nb && nc == na;
 	for (int i = 0; same && i < na; i++)
-		same = dwarf_tag(&sa[i]) == dwarf_tag(&sb[i]) && str_eq(dwarf_diename(&sa[i]), dwarf_diename(&sb[i]));
-	free(sa);
-	free(sb);
+		same = dwarf_tag(&sa[i]) == dwarf_tag(&sb[i]) && str_eq(dwarf_diename(&sa[i]), dwarf_diename(&sb[i])) &&
+		       dwarf_dieoffset(&sa[i]) == dwarf_dieoffset(&sc[i]);
+	if (na > 0)
+		free(sa);
+	if (nb > 0)
+		free(sb);
+	if (nc > 0)
+		free(sc);
 	return same;
 }
 
@@ -401,6 +412,20 @@ static void vmlinux_checks(struct unit *u, const char *vmlinux)
 	CHECK(u, side_open(&s, vmlinux, 0) == 0);
 	if (s.ix)
 		compare_functions(&s, 1000, &t);
+	/* every 12th byte of the scheduler, inlines nested four deep */
+	GElf_Sym sym;
+	GElf_Addr at = 0;
+	for (int k = 0, nsyms = s.mod ? dwfl_module_getsymtab(s.mod) : 0; k < nsyms; k++) {
+		const char *name = dwfl_module_getsym_info(s.mod, k, &sym, &at, NULL, NULL, NULL);
+		if (name && strcmp(name, "__schedule") == 0 && GELF_ST_TYPE(sym.st_info) == STT_FUNC)
+			break;
+		at = 0;
+	}
+	CHECK(u, at && sym.st_size > 1000);
+	size_t before = t.found;
+	for (uint64_t pc = at; at && pc < at + sym.st_size; pc += 12)
+		compare(&s, pc, &t);
+	CHECK(u, t.found - before > 100);
 	/* vmlinux has no unit pointing outside itself: the index answers all */
 	CHECK(u, t.found > 200 && t.other == 0 && t.diff == 0);
 	size_t checked = 0;

@@ -552,6 +552,19 @@ int cu_index_scopes_die(Dwarf_Die *die, Dwarf_Die **ret)
 	return rc;
 }
 
+/*
+ * Whether dwarf_haspc can find an address range on die: it reads
+ * DW_AT_high_pc (and DW_AT_low_pc) through DW_AT_abstract_origin and
+ * DW_AT_specification, and DW_AT_ranges; with none of those attributes it
+ * answers 0.  Asked of the abbreviation only, which is cheaper than decoding
+ * the attributes of each of a unit's thousands of type DIEs.
+ */
+static bool may_have_pc(Dwarf_Die *die)
+{
+	return dwarf_hasattr(die, DW_AT_high_pc) || dwarf_hasattr(die, DW_AT_ranges) ||
+	       dwarf_hasattr(die, DW_AT_abstract_origin) || dwarf_hasattr(die, DW_AT_specification);
+}
+
 /* Append die to a growing array. */
 static bool push(Dwarf_Die **v, size_t *n, size_t *cap, const Dwarf_Die *die)
 {
@@ -576,7 +589,7 @@ int cu_index_getscopes(Dwarf_Die *cudie, Dwarf_Addr pc, Dwarf_Die **ret)
 		goto libdw;
 	for (;;) {
 		int rc = dwarf_child(&cur, &c), has = 0;
-		while (rc == 0 && (has = dwarf_haspc(&c, pc)) == 0)
+		while (rc == 0 && (has = may_have_pc(&c) ? dwarf_haspc(&c, pc) : 0) == 0)
 			rc = dwarf_siblingof(&c, &c);
 		if (rc < 0 || has < 0)
 			goto libdw;	/* libdw may stop or go on: let it say */

@@ -146,7 +146,7 @@ PHASES=(target_open linux_kernel_detect kallsyms_load kallsyms_add_modules
 	ktypes_open_btf_memory orc_add_vmlinux ktasks_read kernel_debuginfo_open
 	kernel_moddebug_find cu_index_create analyzers_run kernel_run backtrace_run sym_lookup
 	cu_index_lookup dwarf_getsrclines cu_index_getscopes cu_index_scopes_die dwfl_module_getsrc
-	dwarf_getscopes dwfl_module_addrinfo dwarf_cfi_addrframe klog_run render_text dwfl_end)
+	dwarf_getscopes dwfl_module_addrinfo dwarf_cfi_addrframe dwfl_getmodules klog_run render_text dwfl_end)
 for mode in nodi dwarf; do
 	args=(--no-debuginfo); [ $mode = dwarf ] && args=()
 	valgrind -q --tool=callgrind --callgrind-out-file="$TMP/cg.$mode" \

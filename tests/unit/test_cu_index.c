@@ -65,6 +65,17 @@ static int run(const char *cmd, char *out, size_t cap)
 	return p ? pclose(p) : -1;
 }
 
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
 static int str_eq(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -448,17 +459,8 @@ int main(void)
 		printf("FAIL cu_index_setup: mkdtemp\n");
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/a.c", dir);
-	FILE *f = fopen(path, "w");
-	if (f) {
-		fputs(src_a, f);
-		fclose(f);
-	}
-	snprintf(path, sizeof(path), "%s/b.c", dir);
-	if ((f = fopen(path, "w"))) {
-		fputs(src_b, f);
-		fclose(f);
-	}
+	write_file(dir, "a.c", src_a);
+	write_file(dir, "b.c", src_b);
 	static const char *const builds[][2] = {
 		{ "dwarf5", "gcc -O2 -g -gdwarf-5" },
 		{ "dwarf4", "gcc -O2 -g -gdwarf-4" },

@@ -1,0 +1,65 @@
+/*
+ * bundle_internal.h - what the parts of the bundle reader share (private):
+ * the members and links one walk found (bundle_open.c) and the inventory
+ * built from them (bundle_inventory.c).
+ */
+#ifndef COREKIT_BUNDLE_INTERNAL_H
+#define COREKIT_BUNDLE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bundle.h"
+
+/* A file member (or a hard link to an earlier one, which then names the target's data). */
+struct bmember {
+	char *name;		/* cleaned, with its archive's prefix */
+	char *display;
+	uint64_t size;
+	int64_t mtime;
+	uint32_t source;	/* where the data is */
+	uint64_t ordinal;
+	char *text;		/* small text read as it streamed by, NUL-terminated; NULL if not read */
+	char *damage;		/* reading it failed: why */
+	int piece;		/* NAME.FRAG-N */
+	size_t base_len;	/* piece: the length of NAME */
+	uint64_t index;		/* piece: N */
+};
+
+/* A symbolic link member: only ever resolved by name inside the bundle. */
+struct blink {
+	char *name;
+	char *target;		/* as stored */
+	char *display;
+	char *top;		/* its archive's prefix ("" for the bundle) */
+};
+
+struct bmembers {
+	struct bmember *m;
+	size_t n, cap;
+	struct blink *links;
+	size_t nlinks, links_cap;
+	char **prefixes;	/* the prefix of every archive walked ("" first) */
+	size_t nprefixes;
+};
+
+/*
+ * Build inv (path and is_dir already set, the rest empty) from the members:
+ * logical files (FRAG pieces grouped and checked), hosts, VMs, and the
+ * warnings about links that point out of the bundle.
+ */
+struct ck_error *bundle_inventory_build(const struct bmembers *ms, const char *archive_name,
+					struct bundle_inventory *inv);
+void bundle_inventory_free(struct bundle_inventory *inv);
+
+/* Text parsers (bundle_text.c); every result malloc'd, NULL when absent. */
+/* The vmxCfgPath values of vmInventory.xml text (entities decoded); *n of them. */
+struct ck_error *bundle_vminv_paths(const char *xml, char ***paths_ret, size_t *n_ret);
+/* commands/vmware_-vl.txt: "VMware ESXi 7.0.3 build-21930508" / "VMware ESXi 7.0 Update 3". */
+struct ck_error *bundle_vl_parse(const char *text, struct bundle_host *h);
+/* The host name of commands/uname_-a.txt ("VMkernel HOST ..."). */
+char *bundle_uname_host(const char *text);
+/* The host name in a bundle directory or file name: esx-HOST-YYYY-MM-DD--HH.MM-PID[.tgz]. */
+char *bundle_dirname_host(const char *name);
+
+#endif

@@ -20,6 +20,7 @@
 
 #include "linux_kernel.h"
 #include "machine.h"
+#include "outfile.h"
 
 /* Called now and then while copying; done/total in bytes of guest RAM. */
 typedef void elfcore_progress_fn(void *arg, uint64_t done, uint64_t total);
@@ -37,7 +38,20 @@ struct elfcore_options {
 	 */
 	struct linux_kernel_scan *scan;
 	struct linux_kernel *detected;
+	/*
+	 * Optional: the guest memory is already in the output, an outfile the
+	 * caller opened with outfile_adopt(): every run of m is a MEM_RUN_FILE
+	 * of that same file (checked), at an offset of at least
+	 * elfcore_headers_max(m).  Nothing is copied: the loads point at the
+	 * runs where they are, memory is only read (for the scan and progress)
+	 * and the headers are written in front.  elfcore_write() commits or
+	 * aborts *in_place either way; out_path and force are then unused.
+	 */
+	struct outfile *in_place;
 };
+
+/* File bytes the headers and notes of m's core can need, whatever its layout (a multiple of 4096). */
+uint64_t elfcore_headers_max(const struct machine *m);
 
 /*
  * kernel may be NULL (or kernel->found == 0): physical PT_LOADs only, no

@@ -139,7 +139,7 @@ static struct ck_error *read_regions(const struct cpt_file *f, struct cpt_memory
 	return err;
 }
 
-struct ck_error *cpt_memory_layout(const struct cpt_file *f, const char *companion,
+struct ck_error *cpt_memory_layout(const struct cpt_file *f, const char *companion, uint64_t companion_off,
 				   struct cpt_memory *ret)
 {
 	struct cpt_memory mem = { 0 };
@@ -183,7 +183,13 @@ struct ck_error *cpt_memory_layout(const struct cpt_file *f, const char *compani
 					      mem.blob_path);
 			goto fail;
 		}
-		mem.blob_size = (uint64_t)st.st_size;
+		if ((uint64_t)st.st_size < companion_off) {
+			err = ck_error_create(CK_ERR_INPUT, "%s: %s is shorter than 0x%llx bytes", f->path,
+					      mem.blob_path, (unsigned long long)companion_off);
+			goto fail;
+		}
+		mem.blob_off = companion_off;
+		mem.blob_size = (uint64_t)st.st_size - companion_off;
 	}
 	if (mem.blob_size == 0) {
 		err = ck_error_create(CK_ERR_INPUT, "%s: guest memory %s is empty", f->path,

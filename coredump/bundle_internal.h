@@ -52,6 +52,82 @@ struct ck_error *bundle_inventory_build(const struct bmembers *ms, const char *a
 					struct bundle_inventory *inv);
 void bundle_inventory_free(struct bundle_inventory *inv);
 
+
+/* ---- the bundle itself (bundle_open.c: the inventory pass; bundle_materialise.c: staging) ---- */
+
+struct spool;
+struct walk;
+
+struct capture {
+	char *logical;
+	struct spool *sp;	/* NULL once dropped */
+};
+
+struct vmx_seen {
+	char *dir;
+	char *name;		/* displayName, NULL if it has none */
+};
+
+struct fview {
+	struct bundle_view v;
+	char *name;
+	int have;
+};
+
+/* A FRAG-split nested archive whose pieces were out of order: read again from a staged copy. */
+struct retry {
+	char *logical;
+	uint32_t source;	/* what its cut-short stream gave: members to forget */
+	size_t warn_from, warn_to;	/* the warnings that stream gave */
+};
+
+/* A staged nested archive walked on its own. */
+struct extra_walk {
+	struct walk *w;
+	int fd;
+};
+
+enum { EXTRA_BASE = 1u << 24 };	/* source ids of extra walk k start at (k + 1) * EXTRA_BASE */
+
+/* struct bundle (bundle.h): */
+struct bundle {
+	struct bundle_inventory inv;
+	struct walk *walk;
+	char *stage_dir;
+	char *capture_vm;
+	unsigned capture_kinds;
+	uint64_t vmem_offset;
+	struct bmembers ms;
+	uint32_t *hash;		/* whole members by name: index + 1, 0 = empty */
+	size_t hash_cap, nhashed;
+	struct capture *caps;
+	size_t ncaps;
+	struct vmx_seen *vmxs;
+	size_t nvmxs;
+	struct fview *views;	/* per inventory file */
+	int limit_warned;
+	struct retry *retries;
+	size_t nretries;
+	struct extra_walk *extras;
+	size_t nextras;
+	int in_extra;		/* walking an extra: no retries from there */
+};
+
+
+/* Close a capture's copy (freeing its space); the capture stays, empty. */
+void bundle_capture_drop(struct capture *c);
+
+/* The walk that owns source id (the bundle's, or an extra one). */
+struct walk *bundle_walk_of(const struct bundle *b, uint32_t source);
+
+/*
+ * Stage files[0..n) (gzip ones inflated with BUNDLE_INFLATE) into complete
+ * spools sps[0..n), with one pass over every walk that holds their pieces.
+ * Errors name the bundle and the member; on error no spool is left.
+ */
+struct ck_error *bundle_stage_files(struct bundle *b, const struct bundle_file *const *files, size_t n,
+				    unsigned flags, struct spool **sps);
+
 /* Text parsers (bundle_text.c); every result malloc'd, NULL when absent. */
 /* The vmxCfgPath values of vmInventory.xml text (entities decoded); *n of them. */
 struct ck_error *bundle_vminv_paths(const char *xml, char ***paths_ret, size_t *n_ret);

@@ -21,40 +21,6 @@
 
 enum { MAX_MEMBERS = 4 << 20 };	/* a bundle listing more is cut there (a warning) */
 
-struct capture {
-	char *logical;
-	struct spool *sp;	/* NULL once dropped */
-};
-
-struct vmx_seen {
-	char *dir;
-	char *name;		/* displayName, NULL if it has none */
-};
-
-struct fview {
-	struct bundle_view v;
-	char *name;
-	int have;
-};
-
-struct bundle {
-	struct bundle_inventory inv;
-	struct walk *walk;
-	char *stage_dir;
-	char *capture_vm;
-	unsigned capture_kinds;
-	uint64_t vmem_offset;
-	struct bmembers ms;
-	uint32_t *hash;		/* whole members by name: index + 1, 0 = empty */
-	size_t hash_cap, nhashed;
-	struct capture *caps;
-	size_t ncaps;
-	struct vmx_seen *vmxs;
-	size_t nvmxs;
-	struct fview *views;	/* per inventory file */
-	int limit_warned;
-};
-
 const struct bundle_inventory *bundle_inventory(const struct bundle *b)
 {
 	return &b->inv;
@@ -276,7 +242,7 @@ static int wants_capture(const struct bundle *b, const char *logical, enum bundl
 	return !other;
 }
 
-static void capture_drop(struct capture *c)
+void bundle_capture_drop(struct capture *c)
 {
 	spool_destroy(c->sp);
 	c->sp = NULL;
@@ -323,7 +289,7 @@ static struct ck_error *capture(struct bundle *b, struct walk *w, const struct w
 		bwarn(b, "member %s: cannot be read: %s", m->display, rerr->msg ? rerr->msg : "out of memory");
 		b->ms.m[idx].damage = strdup(rerr->msg ? rerr->msg : "out of memory");
 		ck_error_destroy(rerr);
-		capture_drop(c);
+		bundle_capture_drop(c);
 		return NULL;
 	}
 	if (!err)
@@ -332,7 +298,7 @@ static struct ck_error *capture(struct bundle *b, struct walk *w, const struct w
 		if (err->kind == CK_ERR_INPUT && !b->ms.m[idx].damage)
 			b->ms.m[idx].damage = strdup(err->msg);
 		ck_error_destroy(err);
-		capture_drop(c);
+		bundle_capture_drop(c);
 	}
 	return NULL;
 }
@@ -387,11 +353,23 @@ static struct ck_error *inventory_visit(void *arg, struct walk *w, const struct 
 	enum bundle_kind k = bundle_kind_of(logical, &gz);
 	if (k == BUNDLE_ARCHIVE && (!piece || findex == 0)) {
 		char *pfx = NULL;
+		size_t warn_from = b->inv.warnings.n;
+		struct walk_descent d;
 		if (asprintf(&pfx, "%s/", logical) < 0)
 			err = &ck_enomem;
 		else if (!(err = prefix_add(b, pfx)))
-			err = walk_descend(w, m, logical, piece);	/* m is not valid after this */
+			err = walk_descend(w, m, logical, piece, &d);	/* m is not valid after this */
 		free(pfx);
+		if (!err && d.cut && !b->in_extra) {
+			struct retry *n = realloc(b->retries, (b->nretries + 1) * sizeof(*n));
+			if (!n)
+				err = &ck_enomem;
+			else {
+				b->retries = n;
+				n[b->nretries++] = (struct retry){ logical, d.id, warn_from, b->inv.warnings.n };
+				logical = NULL;
+			}
+		}
 	} else if (!piece && wants_text(m->name)) {
 		err = read_text(b, w, m, idx);
 	} else if (wants_capture(b, logical, k)) {
@@ -433,9 +411,169 @@ static void captures_settle(struct bundle *b)
 		if (!keep_any || !f || f->problem || f->vm != (int)vm || (err = spool_finish(c->sp, f->npieces))) {
 			ck_error_destroy(err);
 			err = NULL;
-			capture_drop(c);
+			bundle_capture_drop(c);
 		}
 	}
+}
+
+/* Is source id r or inside it (in the bundle's own walk)? */
+static int within_source(const struct bundle *b, uint32_t id, uint32_t r)
+{
+	for (int depth = 0; depth <= BUNDLE_MAX_NESTING; depth++) {
+		if (id == r)
+			return 1;
+		if (!walk_parent(b->walk, id, &id))
+			return 0;
+	}
+	return 0;
+}
+
+/* Forget what a cut-short nested stream gave: its members, links, captures, .vmx names and warnings. */
+static void forget(struct bundle *b, const struct retry *r)
+{
+	size_t pl = strlen(r->logical), k = 0;
+	for (size_t i = 0; i < b->ms.n; i++) {
+		struct bmember *m = &b->ms.m[i];
+		if (within_source(b, m->source, r->source) && strncmp(m->name, r->logical, pl) == 0 &&
+		    m->name[pl] == '/') {
+			free(m->name);
+			free(m->display);
+			free(m->text);
+			free(m->damage);
+			continue;
+		}
+		b->ms.m[k++] = *m;
+	}
+	b->ms.n = k;
+	k = 0;
+	for (size_t i = 0; i < b->ms.nlinks; i++) {
+		struct blink *l = &b->ms.links[i];
+		if (strncmp(l->name, r->logical, pl) == 0 && l->name[pl] == '/') {
+			free(l->name);
+			free(l->target);
+			free(l->display);
+			free(l->top);
+			continue;
+		}
+		b->ms.links[k++] = *l;
+	}
+	b->ms.nlinks = k;
+	k = 0;
+	for (size_t i = 0; i < b->ncaps; i++) {
+		if (strncmp(b->caps[i].logical, r->logical, pl) == 0 && b->caps[i].logical[pl] == '/') {
+			bundle_capture_drop(&b->caps[i]);
+			free(b->caps[i].logical);
+			continue;
+		}
+		b->caps[k++] = b->caps[i];
+	}
+	b->ncaps = k;
+	for (size_t i = 0; i < b->nvmxs; i++)
+		if (strncmp(b->vmxs[i].dir, r->logical, pl) == 0 && b->vmxs[i].dir[pl] == '/') {
+			free(b->vmxs[i].name);
+			b->vmxs[i].name = NULL;
+			b->vmxs[i].dir[0] = 0;
+		}
+	struct strlist *w = &b->inv.warnings;
+	for (size_t i = r->warn_from; i < r->warn_to && i < w->n; i++)
+		free(w->s[i]);
+	if (r->warn_to <= w->n) {
+		memmove(w->s + r->warn_from, w->s + r->warn_to, (w->n - r->warn_to) * sizeof(*w->s));
+		w->n -= r->warn_to - r->warn_from;
+	}
+	/* the hash holds member indices: build it again */
+	free(b->hash);
+	b->hash = NULL;
+	b->hash_cap = b->nhashed = 0;
+}
+
+static struct ck_error *rehash(struct bundle *b)
+{
+	struct ck_error *err = NULL;
+	for (size_t i = 0; i < b->ms.n && !err; i++)
+		if (!b->ms.m[i].piece)
+			err = hash_insert(b, i);
+	return err;
+}
+
+static int piece_index_cmp(const void *a, const void *b)
+{
+	const struct bundle_piece *x = a, *y = b;
+	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;	/* ordinal holds the FRAG index here */
+}
+
+/*
+ * A FRAG-split nested archive whose pieces were out of order in the bundle:
+ * if every piece is there, stage it (the spool takes pieces in any order),
+ * forget what its cut-short stream gave, and walk the staged copy instead.
+ */
+static struct ck_error *retry_nested(struct bundle *b, const struct retry *r)
+{
+	size_t pl = strlen(r->logical), n = 0;
+	struct bundle_piece *pieces = calloc(b->ms.n ? b->ms.n : 1, sizeof(*pieces));
+	if (!pieces)
+		return &ck_enomem;
+	for (size_t i = 0; i < b->ms.n; i++) {
+		const struct bmember *m = &b->ms.m[i];
+		if (m->piece && m->base_len == pl && strncmp(m->name, r->logical, pl) == 0)
+			pieces[n++] = (struct bundle_piece){ .size = m->size, .source = m->source, .ordinal = m->index };
+	}
+	qsort(pieces, n, sizeof(*pieces), piece_index_cmp);
+	int complete = n > 0;
+	for (size_t i = 0; i < n && complete; i++)
+		complete = pieces[i].ordinal == i;
+	/* now the real locators, in index order */
+	for (size_t i = 0; i < b->ms.n && complete; i++) {
+		const struct bmember *m = &b->ms.m[i];
+		if (m->piece && m->base_len == pl && strncmp(m->name, r->logical, pl) == 0)
+			pieces[m->index].ordinal = m->ordinal;
+	}
+	if (!complete) {
+		free(pieces);
+		return NULL;	/* a gap: the logical file says so; what the stream gave stays */
+	}
+	struct bundle_file f = { .path = r->logical, .pieces = pieces, .npieces = n };
+	const struct bundle_file *fp = &f;
+	struct spool *sp = NULL;
+	struct ck_error *err = bundle_stage_files(b, &fp, 1, 0, &sp);
+	free(pieces);
+	if (err) {
+		/* keep what the stream gave, with one more warning */
+		bwarn(b, "member %s: its FRAG pieces are out of order and it cannot be staged: %s", r->logical, err->msg);
+		ck_error_destroy(err);
+		return NULL;
+	}
+	forget(b, r);
+	struct extra_walk *x = realloc(b->extras, (b->nextras + 1) * sizeof(*x));
+	char path[32], *prefix = NULL;
+	if (!x || asprintf(&prefix, "%s/", r->logical) < 0) {
+		spool_destroy(sp);
+		return &ck_enomem;
+	}
+	b->extras = x;
+	x = &x[b->nextras];
+	x->fd = spool_take_fd(sp);
+	spool_destroy(sp);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", x->fd);
+	x->w = NULL;
+	err = walk_create(path, 0, (uint32_t)(b->nextras + 1) * EXTRA_BASE, prefix, &x->w);
+	free(prefix);
+	if (err) {
+		close(x->fd);
+		return err;
+	}
+	b->nextras++;
+	if (!(err = rehash(b))) {
+		b->in_extra = 1;
+		err = walk_run(x->w, inventory_visit, b, &b->inv.warnings);
+		b->in_extra = 0;
+	}
+	if (err && err->kind == CK_ERR_INPUT) {
+		bwarn(b, "member %s: %s", r->logical, err->msg);
+		ck_error_destroy(err);
+		err = NULL;
+	}
+	return err;
 }
 
 static char *base_of(const char *path)
@@ -466,9 +604,12 @@ struct ck_error *bundle_open(const char *path, const struct bundle_options *opts
 	if (!err)
 		err = prefix_add(b, "");
 	if (!err)
-		err = walk_create(path, b->inv.is_dir, &b->walk);
+		err = walk_create(path, b->inv.is_dir, 0, "", &b->walk);
 	if (!err)
 		err = walk_run(b->walk, inventory_visit, b, &b->inv.warnings);
+	/* later ones first: each forgets a stretch of warnings */
+	for (size_t i = b->nretries; !err && i > 0; i--)
+		err = retry_nested(b, &b->retries[i - 1]);
 	char *name = err ? NULL : base_of(path);
 	if (!err && !name)
 		err = &ck_enomem;
@@ -486,249 +627,6 @@ struct ck_error *bundle_open(const char *path, const struct bundle_options *opts
 	return NULL;
 }
 
-/* ---- materialising ---- */
-
-static struct ck_error *view_name(const struct bundle *b, const struct bundle_file *f, int inflated, char **ret)
-{
-	int n = b->inv.is_dir ? asprintf(ret, "%s/%s%s", b->inv.path, f->path, inflated ? " (decompressed)" : "")
-			      : asprintf(ret, "%s: %s%s", b->inv.path, f->path, inflated ? " (decompressed)" : "");
-	if (n < 0) {
-		*ret = NULL;
-		return &ck_enomem;
-	}
-	return NULL;
-}
-
-static struct ck_error *view_set(struct bundle *b, size_t fi, int fd, off_t offset, uint64_t size, int staged,
-				 int inflated)
-{
-	struct fview *v = &b->views[fi];
-	struct ck_error *err = view_name(b, &b->inv.files[fi], inflated, &v->name);
-	if (err) {
-		close(fd);
-		return err;
-	}
-	v->v = (struct bundle_view){ .fd = fd, .offset = offset, .size = size, .name = v->name, .staged = staged,
-				     .inflated = inflated };
-	snprintf(v->v.path, sizeof(v->v.path), "/proc/self/fd/%d", fd);
-	v->have = 1;
-	return NULL;
-}
-
-struct need {
-	uint32_t source;
-	uint64_t ordinal;
-	size_t req;		/* index into the request */
-	uint64_t piece;
-};
-
-static int need_cmp(const void *a, const void *b)
-{
-	const struct need *x = a, *y = b;
-	if (x->source != y->source)
-		return x->source < y->source ? -1 : 1;
-	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
-}
-
-struct stage_pass {
-	struct bundle *b;
-	struct need *needs;
-	size_t nneeds, left;
-	struct spool **sps;		/* per request; NULL if not staged in this pass */
-	struct ck_error **errs;		/* per request */
-	uint32_t *srcs;			/* archives to walk into: sources of needs and their parents */
-	size_t nsrcs;
-};
-
-static int src_wanted(const struct stage_pass *p, uint32_t id)
-{
-	for (size_t i = 0; i < p->nsrcs; i++)
-		if (p->srcs[i] == id)
-			return 1;
-	return 0;
-}
-
-static struct ck_error *stage_visit(void *arg, struct walk *w, const struct walk_member *m)
-{
-	struct stage_pass *p = arg;
-	if (m->type != WALK_FILE || m->consumed)
-		return NULL;
-	struct need key = { m->source, m->ordinal, 0, 0 };
-	struct need *n = bsearch(&key, p->needs, p->nneeds, sizeof(key), need_cmp);
-	if (!n) {
-		uint32_t id;
-		size_t bl;
-		uint64_t idx;
-		int piece = bundle_frag_split(m->name, &bl, &idx);
-		if (walk_nested_id(w, m->source, m->ordinal, &id) && src_wanted(p, id)) {
-			char *logical = strndup(m->name, piece ? bl : strlen(m->name));
-			struct ck_error *err = logical ? walk_descend(w, m, logical, piece) : &ck_enomem;
-			free(logical);
-			return err;
-		}
-		return NULL;
-	}
-	while (n > p->needs && need_cmp(n - 1, &key) == 0)
-		n--;
-	struct need *end = n;
-	while (end < p->needs + p->nneeds && need_cmp(end, &key) == 0)
-		end++;
-	for (struct need *x = n; x < end; x++)
-		if (!p->errs[x->req] && (p->errs[x->req] = spool_piece_begin(p->sps[x->req], x->piece)))
-			p->errs[x->req] = ck_error_prefix(p->errs[x->req], "%s: member %s", p->b->inv.path, m->display);
-	const void *buf;
-	size_t len;
-	uint64_t off, top = 0;
-	struct ck_error *rerr = NULL;
-	int r;
-	while ((r = walk_read(w, &buf, &len, &off, &rerr)) > 0) {
-		top = off + len > top ? off + len : top;
-		for (struct need *x = n; x < end; x++)
-			if (!p->errs[x->req] && (p->errs[x->req] = spool_piece_data(p->sps[x->req], buf, len, off)))
-				p->errs[x->req] = ck_error_prefix(p->errs[x->req], "%s: member %s", p->b->inv.path,
-								  m->display);
-	}
-	for (struct need *x = n; x < end; x++) {
-		if (r < 0 && !p->errs[x->req])
-			p->errs[x->req] = ck_error_create(CK_ERR_INPUT, "%s: member %s cannot be read: %s", p->b->inv.path,
-							  m->display, rerr->msg ? rerr->msg : "out of memory");
-		if (!p->errs[x->req] && (p->errs[x->req] = spool_piece_end(p->sps[x->req], m->size_known ? m->size : top)))
-			p->errs[x->req] = ck_error_prefix(p->errs[x->req], "%s: member %s", p->b->inv.path, m->display);
-		p->left--;
-	}
-	ck_error_destroy(rerr);
-	return p->left ? NULL : WALK_STOP;
-}
-
-static struct ck_error *src_add(struct stage_pass *p, uint32_t id)
-{
-	while (!src_wanted(p, id)) {
-		uint32_t *n = realloc(p->srcs, (p->nsrcs + 1) * sizeof(*n));
-		if (!n)
-			return &ck_enomem;
-		p->srcs = n;
-		n[p->nsrcs++] = id;
-		if (!walk_parent(p->b->walk, id, &id))
-			break;
-	}
-	return NULL;
-}
-
-/* Stage requests todo[0..n) (indices into files) in one pass. */
-static struct ck_error *stage_pass(struct bundle *b, const struct bundle_file *const *files, const size_t *todo,
-				   size_t n, unsigned flags)
-{
-	struct stage_pass p = { .b = b };
-	struct ck_error *err = NULL;
-	size_t total = 0;
-	for (size_t i = 0; i < n; i++)
-		total += files[todo[i]]->npieces;
-	p.needs = calloc(total ? total : 1, sizeof(*p.needs));
-	p.sps = calloc(n, sizeof(*p.sps));
-	p.errs = calloc(n, sizeof(*p.errs));
-	if (!p.needs || !p.sps || !p.errs)
-		err = &ck_enomem;
-	for (size_t i = 0; i < n && !err; i++) {
-		const struct bundle_file *f = files[todo[i]];
-		int inflate = f->gzip && (flags & BUNDLE_INFLATE);
-		err = spool_create(b->stage_dir, 0, inflate, &p.sps[i]);
-		for (size_t j = 0; j < f->npieces && !err; j++) {
-			p.needs[p.nneeds++] = (struct need){ f->pieces[j].source, f->pieces[j].ordinal, i, j };
-			if (f->pieces[j].source)
-				err = src_add(&p, f->pieces[j].source);
-		}
-	}
-	if (!err) {
-		p.left = p.nneeds;
-		qsort(p.needs, p.nneeds, sizeof(*p.needs), need_cmp);
-		err = walk_run(b->walk, stage_visit, &p, NULL);
-	}
-	for (size_t i = 0; i < n && !err; i++) {
-		const struct bundle_file *f = files[todo[i]];
-		struct ck_error *e = p.errs[i];
-		p.errs[i] = NULL;
-		if (!e && (e = spool_finish(p.sps[i], f->npieces)))
-			e = ck_error_prefix(e, "%s: %s", b->inv.path, f->path);
-		if (e) {
-			err = e;
-			break;
-		}
-		size_t fi = (size_t)(f - b->inv.files);
-		err = view_set(b, fi, spool_take_fd(p.sps[i]), 0, p.sps[i]->size, 1, p.sps[i]->inflate);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (p.sps)
-			spool_destroy(p.sps[i]);
-		if (p.errs)
-			ck_error_destroy(p.errs[i]);
-	}
-	free(p.needs);
-	free(p.sps);
-	free(p.errs);
-	free(p.srcs);
-	return err;
-}
-
-struct ck_error *bundle_materialise(struct bundle *b, const struct bundle_file *const *files, size_t n,
-				    unsigned flags, struct bundle_view *views)
-{
-	size_t *todo = calloc(n ? n : 1, sizeof(*todo)), ntodo = 0;
-	struct ck_error *err = todo ? NULL : &ck_enomem;
-	for (size_t i = 0; i < n && !err; i++) {
-		const struct bundle_file *f = files[i];
-		if (f < b->inv.files || f >= b->inv.files + b->inv.nfiles) {
-			err = ck_error_create(CK_ERR_SYSTEM, "bundle_materialise: not a file of this bundle");
-			break;
-		}
-		size_t fi = (size_t)(f - b->inv.files);
-		int inflate = f->gzip && (flags & BUNDLE_INFLATE);
-		struct fview *v = &b->views[fi];
-		if (f->problem) {
-			err = ck_error_create(CK_ERR_INPUT, "%s: %s: %s", b->inv.path, f->path, f->problem);
-			break;
-		}
-		if (v->have && v->v.inflated == inflate)
-			continue;
-		if (v->have) {
-			close(v->v.fd);
-			free(v->name);
-			*v = (struct fview){ 0 };
-		}
-		struct capture *c = NULL;
-		for (size_t k = 0; k < b->ncaps && !c; k++)
-			if (b->caps[k].sp && b->caps[k].sp->complete && strcmp(b->caps[k].logical, f->path) == 0 &&
-			    b->caps[k].sp->inflate == inflate)
-				c = &b->caps[k];
-		if (c) {
-			struct spool *sp = c->sp;
-			err = view_set(b, fi, spool_take_fd(sp), (off_t)sp->base, sp->size, 1, inflate);
-			capture_drop(c);
-			continue;
-		}
-		int fd;
-		if (b->inv.is_dir && f->npieces == 1 && f->pieces[0].source == 0 && !inflate &&
-		    !(err = walk_open_file(b->walk, f->path, &fd))) {
-			struct stat st;
-			err = fstat(fd, &st) < 0 ? ck_error_errno(errno, "%s/%s", b->inv.path, f->path)
-						: view_set(b, fi, fd, 0, (uint64_t)st.st_size, 0, 0);
-			continue;
-		}
-		if (err)
-			break;
-		size_t k = 0;
-		while (k < ntodo && files[todo[k]] != f)
-			k++;
-		if (k == ntodo)
-			todo[ntodo++] = i;
-	}
-	if (!err && ntodo)
-		err = stage_pass(b, files, todo, ntodo, flags);
-	free(todo);
-	for (size_t i = 0; i < n && !err; i++)
-		views[i] = b->views[files[i] - b->inv.files].v;
-	return err;
-}
-
 void bundle_close(struct bundle *b)
 {
 	if (!b)
@@ -740,7 +638,7 @@ void bundle_close(struct bundle *b)
 		}
 	free(b->views);
 	for (size_t i = 0; i < b->ncaps; i++) {
-		capture_drop(&b->caps[i]);
+		bundle_capture_drop(&b->caps[i]);
 		free(b->caps[i].logical);
 	}
 	free(b->caps);
@@ -767,6 +665,14 @@ void bundle_close(struct bundle *b)
 		free(b->ms.prefixes[i]);
 	free(b->ms.prefixes);
 	free(b->hash);
+	for (size_t i = 0; i < b->nretries; i++)
+		free(b->retries[i].logical);
+	free(b->retries);
+	for (size_t i = 0; i < b->nextras; i++) {
+		walk_destroy(b->extras[i].w);
+		close(b->extras[i].fd);
+	}
+	free(b->extras);
 	bundle_inventory_free(&b->inv);
 	walk_destroy(b->walk);
 	free(b->stage_dir);

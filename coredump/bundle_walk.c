@@ -57,6 +57,8 @@ struct src {
 	size_t pend_len;
 	uint64_t pos, piece_base, zeros;
 	int parent_eof;
+	int fatal;		/* libarchive gave up on it */
+	int cut;		/* the pieces stopped before the parent's stream did: a piece came out of order */
 	/* a directory */
 	struct dframe *frames;
 	size_t nframes, frames_cap;
@@ -77,6 +79,8 @@ struct src {
 struct walk {
 	char *path;
 	int is_dir;
+	uint32_t base;		/* id of the top source; nested ones follow */
+	char *prefix;		/* of the top source's members */
 	struct walk_source *sources;
 	size_t nsources, sources_cap;
 	struct src *cur;
@@ -102,14 +106,17 @@ static void warn(struct walk *w, const char *fmt, ...)
 	free(msg);
 }
 
-struct ck_error *walk_create(const char *path, int is_dir, struct walk **ret)
+struct ck_error *walk_create(const char *path, int is_dir, uint32_t base, const char *prefix, struct walk **ret)
 {
 	struct walk *w = calloc(1, sizeof(*w));
-	if (!w || !(w->path = strdup(path))) {
+	if (!w || !(w->path = strdup(path)) || !(w->prefix = strdup(prefix))) {
+		if (w)
+			free(w->path);
 		free(w);
 		return &ck_enomem;
 	}
 	w->is_dir = is_dir;
+	w->base = base;
 	*ret = w;
 	return NULL;
 }
@@ -119,6 +126,7 @@ void walk_destroy(struct walk *w)
 	if (!w)
 		return;
 	free(w->path);
+	free(w->prefix);
 	free(w->sources);
 	free(w);
 }
@@ -127,7 +135,7 @@ int walk_nested_id(const struct walk *w, uint32_t source, uint64_t ordinal, uint
 {
 	for (size_t i = 1; i < w->nsources; i++)
 		if (w->sources[i].parent == source && w->sources[i].parent_ordinal == ordinal) {
-			*id_ret = (uint32_t)i;
+			*id_ret = w->base + (uint32_t)i;
 			return 1;
 		}
 	return 0;
@@ -135,10 +143,15 @@ int walk_nested_id(const struct walk *w, uint32_t source, uint64_t ordinal, uint
 
 int walk_parent(const struct walk *w, uint32_t id, uint32_t *parent_ret)
 {
-	if (id == 0 || id >= w->nsources)
+	if (!walk_owns(w, id) || id == w->base)
 		return 0;
-	*parent_ret = w->sources[id].parent;
+	*parent_ret = w->sources[id - w->base].parent;
 	return 1;
+}
+
+int walk_owns(const struct walk *w, uint32_t id)
+{
+	return id == w->base || (id > w->base && id - w->base < w->nsources);
 }
 
 /* The id of the archive in member (parent, ordinal): the one an earlier pass gave it, else a new one. */
@@ -160,7 +173,7 @@ static struct ck_error *source_id(struct walk *w, uint32_t parent, uint64_t ordi
 		w->sources_cap *= 2;
 	}
 	w->sources[w->nsources] = (struct walk_source){ parent, ordinal };
-	*id_ret = (uint32_t)w->nsources++;
+	*id_ret = w->base + (uint32_t)w->nsources++;
 	return NULL;
 }
 
@@ -291,6 +304,7 @@ static int next_piece(struct src *s)
 		return err == NULL;
 	}
 	p->pushed = 1;
+	s->cut = 1;
 	return 0;
 }
 
@@ -425,16 +439,20 @@ static int archive_next(struct src *s, struct ck_error **err)
 			continue;
 		}
 		if (r < ARCHIVE_WARN) {
-			if (s->id == 0 && s->ordinal == 0)
+			s->fatal = 1;
+			if (s->id == w->base && s->parent == NULL && s->ordinal == 0)
 				*err = ck_error_create(CK_ERR_INPUT, "%s: not an archive libarchive reads: %s", w->path,
 						       archive_error_string(s->a));
+			else if (!s->parent)
+				warn(w, "damaged archive after member %s: %s; the rest of it is not read", after,
+				     archive_error_string(s->a));
 			else
-				warn(w, "%sdamaged archive after member %s: %s; the rest of it is not read", s->dprefix,
-				     after, archive_error_string(s->a));
+				warn(w, "member %.*s: damaged archive after its member %s: %s; the rest of it is not read",
+				     (int)strlen(s->dprefix) - 1, s->dprefix, after, archive_error_string(s->a));
 			break;
 		}
 		if (r == ARCHIVE_WARN)
-			warn(w, "%smember after %s: %s", s->dprefix, after, archive_error_string(s->a));
+			warn(w, "the member after %s: %s", after, archive_error_string(s->a));
 		member_reset(s);
 		free(last);
 		if ((*err = archive_member(s, e)))
@@ -736,9 +754,11 @@ static struct ck_error *walk_src(struct walk *w, struct src *s)
 	}
 }
 
-struct ck_error *walk_descend(struct walk *w, const struct walk_member *m, const char *logical, int pieces)
+struct ck_error *walk_descend(struct walk *w, const struct walk_member *m, const char *logical, int pieces,
+			      struct walk_descent *d)
 {
 	struct src *p = w->cur;
+	*d = (struct walk_descent){ 0 };
 	if (p->depth >= BUNDLE_MAX_NESTING) {
 		warn(w, "member %s: an archive nested more than %d deep; not read", m->display, BUNDLE_MAX_NESTING);
 		return NULL;
@@ -774,6 +794,8 @@ struct ck_error *walk_descend(struct walk *w, const struct walk_member *m, const
 	}
 	if (err == WALK_STOP || !err)
 		err = err ? err : w->deferred;
+	d->id = s.id;
+	d->cut = s.frag_base && s.fatal && s.cut;
 	src_fini(&s);
 	return err;
 }
@@ -819,13 +841,13 @@ struct ck_error *walk_open_file(const struct walk *w, const char *name, int *fd_
 
 struct ck_error *walk_run(struct walk *w, walk_fn *fn, void *arg, struct strlist *warnings)
 {
-	struct src s = { .w = w, .depth = 1, .fd = -1, .ffd = -1 };
+	struct src s = { .w = w, .depth = 1, .fd = -1, .ffd = -1, .id = w->base };
 	struct ck_error *err = NULL;
 	w->fn = fn;
 	w->arg = arg;
 	w->warnings = warnings;
 	w->deferred = NULL;
-	if (!(s.prefix = strdup("")) || !(s.dprefix = strdup("")))
+	if (!(s.prefix = strdup(w->prefix)) || !(s.dprefix = bundle_name_escape(w->prefix)))
 		err = &ck_enomem;
 	member_reset(&s);
 	if (!err && w->is_dir) {

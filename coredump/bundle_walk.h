@@ -10,9 +10,9 @@
  * "/" + their own), and returns NULL to go on, WALK_STOP to end the walk, or
  * an error.  Nothing is ever written anywhere by this module.
  *
- * Every member is named by (source, ordinal): the archive it is in (0 = the
- * bundle, then nested archives in the order first walked) and its place in
- * it.  A second walk_run() visits the same members under the same numbers,
+ * Every member is named by (source, ordinal): the archive it is in (the
+ * walk's base id for the bundle, then nested archives in the order first
+ * walked) and its place in it.  A second walk_run() visits the same members under the same numbers,
  * so a member found in one pass can be read in the next.
  */
 #ifndef COREKIT_BUNDLE_WALK_H
@@ -55,8 +55,13 @@ typedef struct ck_error *walk_fn(void *arg, struct walk *w, const struct walk_me
 extern struct ck_error walk_stop;
 #define WALK_STOP (&walk_stop)
 
-/* path: an archive file or a directory (is_dir).  Nothing is opened yet. */
-struct ck_error *walk_create(const char *path, int is_dir, struct walk **ret);
+/*
+ * path: an archive file or a directory (is_dir).  base: the id of its top
+ * source (0 for the bundle; a staged nested archive walked on its own gets
+ * ids apart), nested ones following; prefix: of its members' names ("" for
+ * the bundle).  Nothing is opened yet.
+ */
+struct ck_error *walk_create(const char *path, int is_dir, uint32_t base, const char *prefix, struct walk **ret);
 void walk_destroy(struct walk *w);
 
 /*
@@ -80,7 +85,12 @@ int walk_read(struct walk *w, const void **buf, size_t *len, uint64_t *off, stru
  * the same fn.  A member that is no archive libarchive reads is a warning;
  * so is nesting deeper than BUNDLE_MAX_NESTING.
  */
-struct ck_error *walk_descend(struct walk *w, const struct walk_member *m, const char *logical, int pieces);
+struct walk_descent {
+	uint32_t id;		/* the nested archive's source */
+	int cut;		/* its FRAG pieces were not in order in the parent: it could not be read through */
+};
+struct ck_error *walk_descend(struct walk *w, const struct walk_member *m, const char *logical, int pieces,
+			      struct walk_descent *d);
 
 /*
  * A file of a directory bundle, opened read-only without following any link
@@ -91,7 +101,9 @@ struct ck_error *walk_open_file(const struct walk *w, const char *name, int *fd_
 
 /* The source a later walk gives the archive in member (source, ordinal): *id_ret, 0 if never walked. */
 int walk_nested_id(const struct walk *w, uint32_t source, uint64_t ordinal, uint32_t *id_ret);
-/* The parent of source id (0 has none: returns 0). */
+/* The parent of source id (the top has none: returns 0). */
 int walk_parent(const struct walk *w, uint32_t id, uint32_t *parent_ret);
+/* Is source id one of w's? */
+int walk_owns(const struct walk *w, uint32_t id);
 
 #endif

@@ -194,7 +194,8 @@ static struct ck_error *read_text(struct bundle *b, struct walk *w, const struct
 			free(t);
 			return NULL;
 		}
-		memcpy(t + off, buf, len);
+		if (len)	/* zip entries end with an empty block whose pointer is NULL */
+			memcpy(t + off, buf, len);
 		if (off + len > end)
 			end = off + len;
 	}

@@ -417,8 +417,13 @@ static struct ck_error *vm_names(struct ctx *c, struct bundle_vm *v, const char 
 	if (!v->name) {
 		const char *b = named_after + bundle_dir_len(named_after);
 		b += *b == '/';
-		const char *dot = strrchr(b, '.');
-		v->name = strndup(b, dot && dot > b ? (size_t)(dot - b) : strlen(b));
+		size_t n = strlen(b);
+		if (n > 3 && strcmp(b + n - 3, ".gz") == 0)
+			n -= 3;
+		size_t dot = n;
+		while (dot > 0 && b[dot - 1] != '.')
+			dot--;
+		v->name = strndup(b, dot > 1 ? dot - 1 : n);
 	}
 	return v->name ? NULL : &ck_enomem;
 }

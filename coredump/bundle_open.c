@@ -403,6 +403,7 @@ static void captures_settle(struct bundle *b)
 	struct ck_error *err = b->ncaps ? bundle_pick_vm(&b->inv, b->capture_vm, &vm) : NULL;
 	int keep_any = err == NULL;
 	ck_error_destroy(err);
+	err = NULL;
 	for (size_t i = 0; i < b->ncaps; i++) {
 		struct capture *c = &b->caps[i];
 		int fi = file_index(&b->inv, c->logical);

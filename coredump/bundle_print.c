@@ -22,7 +22,7 @@ void bundle_print(FILE *out, const struct bundle_inventory *inv)
 	for (size_t i = 0; i < inv->nhosts; i++) {
 		const struct bundle_host *h = &inv->hosts[i];
 		fprintf(out, "host %s: root %s, product %s, version %s, build %s, release %s\n", or_dash(h->hostname),
-			or_dash(h->root), or_dash(h->product), or_dash(h->version), or_dash(h->build),
+			*h->root ? h->root : ".", or_dash(h->product), or_dash(h->version), or_dash(h->build),
 			or_dash(h->release));
 	}
 	for (size_t i = 0; i < inv->nvms; i++) {

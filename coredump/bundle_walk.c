@@ -73,6 +73,7 @@ struct src {
 	struct walk_member m;
 	char *m_name, *m_display, *m_link;
 	int pushed;		/* handed out again by the next src_next() */
+	int ended;		/* no more members (libarchive must not be asked again) */
 	uint64_t delivered;	/* content bytes walk_read() has handed out (nested pieces: of this piece) */
 };
 
@@ -674,7 +675,11 @@ static int src_next(struct src *s, struct ck_error **err)
 		s->pushed = 0;
 		return 1;
 	}
-	return s->a ? archive_next(s, err) : dir_next(s, err);
+	if (s->ended)
+		return 0;
+	int r = s->a ? archive_next(s, err) : dir_next(s, err);
+	s->ended = r == 0;
+	return r;
 }
 
 static int src_read(struct src *s, const void **buf, size_t *len, uint64_t *off, struct ck_error **err)

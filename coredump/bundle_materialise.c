@@ -104,7 +104,8 @@ static struct ck_error *stage_visit(void *arg, struct walk *w, const struct walk
 	while (end < p->needs + p->nneeds && need_cmp(end, &key) == 0)
 		end++;
 	for (struct need *x = n; x < end; x++)
-		if (!p->errs[x->req] && (p->errs[x->req] = spool_piece_begin(p->sps[x->req], x->piece)))
+		if (!p->errs[x->req] && (p->errs[x->req] = spool_piece_begin(p->sps[x->req], x->piece,
+									   m->size_known ? m->size : 0)))
 			p->errs[x->req] = ck_error_prefix(p->errs[x->req], "%s: member %s", p->b->inv.path, m->display);
 	const void *buf;
 	size_t len;
@@ -169,7 +170,7 @@ struct ck_error *bundle_stage_files(struct bundle *b, const struct bundle_file *
 		err = &ck_enomem;
 	for (size_t i = 0; i < n && !err; i++) {
 		const struct bundle_file *f = files[i];
-		err = spool_create(b->stage_dir, 0, f->gzip && (flags & BUNDLE_INFLATE), &sps[i]);
+		err = spool_create(b->stage_dir, 0, f->gzip && (flags & BUNDLE_INFLATE) ? SPOOL_INFLATE : 0, &sps[i]);
 		for (size_t j = 0; j < f->npieces && !err; j++)
 			p.needs[p.nneeds++] = (struct need){ f->pieces[j].source, f->pieces[j].ordinal, i, j };
 	}

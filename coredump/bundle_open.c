@@ -266,7 +266,9 @@ static struct ck_error *capture(struct bundle *b, struct walk *w, const struct w
 		if (!(c->logical = strdup(logical)))
 			return &ck_enomem;
 		b->ncaps++;
-		struct ck_error *err = spool_create(b->stage_dir, k == BUNDLE_VMEM ? b->vmem_offset : 0, gz, &c->sp);
+		/* FRAG pieces are placed by their size: out of order they cost no more disk than in order */
+		struct ck_error *err = spool_create(b->stage_dir, k == BUNDLE_VMEM ? b->vmem_offset : 0,
+						    gz ? SPOOL_INFLATE : SPOOL_BY_SIZE, &c->sp);
 		if (err) {
 			/* staged later, or the failure is reported then */
 			ck_error_destroy(err);
@@ -276,7 +278,7 @@ static struct ck_error *capture(struct bundle *b, struct walk *w, const struct w
 	if (!c->sp)
 		return NULL;
 	const struct bmember *bm = &b->ms.m[idx];
-	struct ck_error *err = spool_piece_begin(c->sp, bm->piece ? bm->index : 0);
+	struct ck_error *err = spool_piece_begin(c->sp, bm->piece ? bm->index : 0, m->size_known ? m->size : 0);
 	const void *buf;
 	size_t len;
 	uint64_t off, end = 0;
@@ -296,7 +298,8 @@ static struct ck_error *capture(struct bundle *b, struct walk *w, const struct w
 	if (!err)
 		err = spool_piece_end(c->sp, m->size_known ? m->size : end);
 	if (err) {
-		if (err->kind == CK_ERR_INPUT && !b->ms.m[idx].damage)
+		/* bad gzip data is the file's; anything else (no space, pieces not of one size) only ends the capture */
+		if (err->kind == CK_ERR_INPUT && c->sp->inflate && !b->ms.m[idx].damage)
 			b->ms.m[idx].damage = strdup(err->msg);
 		ck_error_destroy(err);
 		bundle_capture_drop(c);
@@ -373,7 +376,8 @@ static struct ck_error *inventory_visit(void *arg, struct walk *w, const struct 
 		}
 	} else if (!piece && wants_text(m->name)) {
 		err = read_text(b, w, m, idx);
-	} else if (wants_capture(b, logical, k)) {
+	} else if (wants_capture(b, logical, k) && !(b->inv.is_dir && !piece && m->source == 0)) {
+		/* (a directory's whole file is used where it is: bundle_materialise) */
 		err = capture(b, w, m, logical, k, gz, idx);
 	}
 	free(logical);

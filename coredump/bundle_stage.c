@@ -25,14 +25,16 @@ struct spool_piece {
 	int done;
 };
 
-struct ck_error *spool_create(const char *dir, uint64_t base, int inflate, struct spool **ret)
+struct ck_error *spool_create(const char *dir, uint64_t base, unsigned flags, struct spool **ret)
 {
 	struct spool *sp = calloc(1, sizeof(*sp));
 	if (!sp)
 		return &ck_enomem;
+	int inflate = (flags & SPOOL_INFLATE) != 0;
 	sp->fd = -1;
 	sp->base = base;
 	sp->inflate = inflate;
+	sp->by_size = (flags & SPOOL_BY_SIZE) && !inflate;
 	sp->dir = dir;
 	sp->cur_early = -2;
 	struct ck_error *err = tempfile_create(dir, &sp->fd);
@@ -145,8 +147,76 @@ static struct ck_error *put_in_place(struct spool *sp, const void *buf, size_t l
 	return feed_gzip(sp, buf, len);
 }
 
-struct ck_error *spool_piece_begin(struct spool *sp, uint64_t index)
+static struct ck_error *early_add(struct spool *sp, uint64_t index)
 {
+	struct spool_piece *n = realloc(sp->early, (sp->nearly + 1) * sizeof(*n));
+	if (!n)
+		return &ck_enomem;
+	sp->early = n;
+	n[sp->nearly] = (struct spool_piece){ .index = index, .fd = -1 };
+	struct ck_error *err = tempfile_create(sp->dir, &n[sp->nearly].fd);
+	if (err)
+		return err;
+	sp->cur_early = (int)sp->nearly++;
+	return NULL;
+}
+
+static struct ck_error *drain(struct spool *sp, struct spool_piece *p);
+
+/*
+ * By size: the lower-indexed of two pieces seen is not the last, so its
+ * size is the unit; the piece that waited aside goes to its place.
+ */
+static struct ck_error *by_size_begin(struct spool *sp, uint64_t index, uint64_t size)
+{
+	for (size_t i = 0; i < sp->nseen; i++)
+		if (sp->seen[i].index == index) {
+			sp->cur_early = -2;
+			return NULL;
+		}
+	struct spool_seen *n = realloc(sp->seen, (sp->nseen + 1) * sizeof(*n));
+	if (!n)
+		return &ck_enomem;
+	sp->seen = n;
+	n[sp->nseen++] = (struct spool_seen){ index, size };
+	if (!sp->unit && sp->nseen >= 2) {
+		const struct spool_seen *low = &n[0];
+		for (size_t i = 1; i < sp->nseen; i++)
+			if (n[i].index < low->index)
+				low = &n[i];
+		sp->unit = low->size;
+		for (size_t i = 0; i < sp->nearly; i++)
+			if (!sp->early[i].done) {
+				struct ck_error *err;
+				sp->piece_start = sp->early[i].index * sp->unit;
+				if (sp->early[i].size > sp->unit || (err = drain(sp, &sp->early[i])))
+					return sp->early[i].size > sp->unit ? ck_error_create(CK_ERR_INPUT,
+						"FRAG-%05llu is larger than FRAG-%05llu", (unsigned long long)sp->early[i].index,
+						(unsigned long long)low->index) : err;
+			}
+	}
+	if (sp->unit) {
+		if (size > sp->unit)
+			return ck_error_create(CK_ERR_INPUT, "FRAG-%05llu is larger than the pieces before it",
+					       (unsigned long long)index);
+		sp->cur_early = -1;
+		sp->piece_start = index * sp->unit;
+		return NULL;
+	}
+	if (index == 0) {
+		sp->cur_early = -1;
+		sp->piece_start = 0;
+		return NULL;
+	}
+	return early_add(sp, index);
+}
+
+struct ck_error *spool_piece_begin(struct spool *sp, uint64_t index, uint64_t size)
+{
+	if (sp->by_size && !size)
+		return ck_error_create(CK_ERR_INPUT, "a piece of unknown size cannot be placed by size");
+	if (sp->by_size)
+		return by_size_begin(sp, index, size);
 	if (index < sp->next) {
 		sp->cur_early = -2;
 		return NULL;
@@ -161,16 +231,7 @@ struct ck_error *spool_piece_begin(struct spool *sp, uint64_t index)
 		sp->piece_start = sp->inflate ? sp->stored : sp->size;
 		return NULL;
 	}
-	struct spool_piece *n = realloc(sp->early, (sp->nearly + 1) * sizeof(*n));
-	if (!n)
-		return &ck_enomem;
-	sp->early = n;
-	n[sp->nearly] = (struct spool_piece){ .index = index, .fd = -1 };
-	struct ck_error *err = tempfile_create(sp->dir, &n[sp->nearly].fd);
-	if (err)
-		return err;
-	sp->cur_early = (int)sp->nearly++;
-	return NULL;
+	return early_add(sp, index);
 }
 
 struct ck_error *spool_piece_data(struct spool *sp, const void *buf, size_t len, uint64_t off)
@@ -186,12 +247,11 @@ struct ck_error *spool_piece_data(struct spool *sp, const void *buf, size_t len,
 	return err;
 }
 
-/* An early piece whose turn has come: its stored bytes, in order, then it is freed. */
+/* An early piece whose turn has come: its stored bytes from sp->piece_start on, then it is freed. */
 static struct ck_error *drain(struct spool *sp, struct spool_piece *p)
 {
 	uint8_t *buf = malloc(COPY_BUF);
 	struct ck_error *err = buf ? NULL : &ck_enomem;
-	sp->piece_start = sp->inflate ? sp->stored : sp->size;
 	for (uint64_t off = 0; !err && off < p->size;) {
 		size_t want = p->size - off < COPY_BUF ? (size_t)(p->size - off) : COPY_BUF;
 		ssize_t n = pread(p->fd, buf, want, (off_t)off);
@@ -204,7 +264,7 @@ static struct ck_error *drain(struct spool *sp, struct spool_piece *p)
 		err = put_in_place(sp, buf, (size_t)n, off);
 		off += (uint64_t)n;
 	}
-	if (!err && !sp->inflate)
+	if (!err && !sp->inflate && sp->piece_start + p->size > sp->size)
 		sp->size = sp->piece_start + p->size;
 	free(buf);
 	close(p->fd);
@@ -232,10 +292,11 @@ struct ck_error *spool_piece_end(struct spool *sp, uint64_t size)
 		}
 		sp->next++;
 		/* the pieces that waited for this one */
-		for (int moved = 1; !err && moved;) {
+		for (int moved = !sp->by_size; !err && moved;) {
 			moved = 0;
 			for (size_t i = 0; i < sp->nearly && !err; i++)
 				if (!sp->early[i].done && sp->early[i].index == sp->next) {
+					sp->piece_start = sp->inflate ? sp->stored : sp->size;
 					err = drain(sp, &sp->early[i]);
 					sp->next++;
 					moved = 1;
@@ -246,9 +307,39 @@ struct ck_error *spool_piece_end(struct spool *sp, uint64_t size)
 	return err;
 }
 
+/* By size: pieces 0..n-1 all in, each of the unit's size but the last, no larger. */
+static struct ck_error *by_size_check(struct spool *sp, uint64_t n)
+{
+	uint64_t have = 0, last = 0;
+	for (size_t i = 0; i < sp->nseen; i++) {
+		const struct spool_seen *p = &sp->seen[i];
+		if (p->index >= n)
+			continue;
+		have++;
+		if (p->index == n - 1)
+			last = p->size;
+		else if (p->size != sp->unit)
+			return ck_error_create(CK_ERR_INPUT, "FRAG-%05llu is 0x%llx bytes, not 0x%llx as the others",
+					       (unsigned long long)p->index, (unsigned long long)p->size,
+					       (unsigned long long)sp->unit);
+	}
+	for (size_t i = 0; i < sp->nearly; i++)
+		if (!sp->early[i].done)
+			return ck_error_create(CK_ERR_INPUT, "FRAG-%05llu was read, but not the pieces beside it",
+					       (unsigned long long)sp->early[i].index);
+	if (have < n)
+		return ck_error_create(CK_ERR_INPUT, "%llu of %llu FRAG pieces were read", (unsigned long long)have,
+				       (unsigned long long)n);
+	sp->size = (n - 1) * sp->unit + last;
+	return NULL;
+}
+
 struct ck_error *spool_finish(struct spool *sp, uint64_t npieces)
 {
-	if (sp->next < npieces)
+	struct ck_error *err = sp->by_size ? by_size_check(sp, npieces) : NULL;
+	if (err)
+		return err;
+	if (!sp->by_size && sp->next < npieces)
 		return ck_error_create(CK_ERR_INPUT, "FRAG-%05llu was not read", (unsigned long long)sp->next);
 	if (sp->inflate && !sp->z_end)
 		return ck_error_create(CK_ERR_INPUT, "offset 0x%llx: the gzip data ends early",
@@ -276,6 +367,7 @@ void spool_destroy(struct spool *sp)
 		if (sp->early[i].fd >= 0)
 			close(sp->early[i].fd);
 	free(sp->early);
+	free(sp->seen);
 	if (sp->z) {
 		inflateEnd(sp->z);
 		free(sp->z);

@@ -282,6 +282,7 @@ static int next_piece(struct src *s)
 	struct walk *w = s->w;
 	struct ck_error *err = NULL;
 	int r = src_next(p, &err);
+	s->cut = 1;	/* unless the next piece follows */
 	if (r <= 0) {
 		if (err && !w->deferred)
 			w->deferred = err;
@@ -295,6 +296,7 @@ static int next_piece(struct src *s)
 	    bl == strlen(s->frag_base) && strncmp(p->m.name, s->frag_base, bl) == 0) {
 		s->frag_next++;
 		s->piece_base = s->pos;
+		s->cut = 0;
 		p->m.consumed = 1;
 		struct src *saved = w->cur;
 		w->cur = p;
@@ -305,7 +307,6 @@ static int next_piece(struct src *s)
 		return err == NULL;
 	}
 	p->pushed = 1;
-	s->cut = 1;
 	return 0;
 }
 

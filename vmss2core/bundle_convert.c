@@ -1,8 +1,11 @@
 /* bundle_convert.c - a bundle VM's checkpoint to an ELF vmcore, in place over the captured .vmem when it can. */
 #include "bundle_convert.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bundle_machine.h"
 #include "outfile.h"
@@ -22,6 +25,22 @@ struct bundle_options bundle_convert_options(const char *out_path, const char *v
 		.capture_vm = vm,
 		.vmem_offset = ELFCORE_IN_PLACE_ROOM,
 	};
+}
+
+struct ck_error *bundle_convert_check(const char *bundle, const char *out_path)
+{
+	struct stat st;
+	if (stat(bundle, &st) != 0 || !S_ISDIR(st.st_mode) || lstat(out_path, &st) != 0)
+		return NULL;	/* an archive is protected as any input; a new file replaces nothing */
+	char *dir = realpath(bundle, NULL), *out = realpath(out_path, NULL);
+	struct ck_error *err = NULL;
+	size_t n = dir ? strlen(dir) : 0;
+	if (dir && out && strncmp(out, dir, n) == 0 && (out[n] == '/' || n == 1))
+		err = ck_error_create(CK_ERR_USAGE, "%s: is a file of the bundle %s; refusing to overwrite an input",
+				      out_path, bundle);
+	free(dir);
+	free(out);
+	return err;
 }
 
 struct ck_error *bundle_convert(struct bundle *b, const char *vm, struct machine *m, struct elfcore_options *eo,

@@ -25,6 +25,9 @@ enum { ELFCORE_IN_PLACE_ROOM = 1 << 20 };	/* room for the headers of ~6000 memor
 /* Bundle options for a conversion: staged copies in out_path's directory (dir: a buffer for it). */
 struct bundle_options bundle_convert_options(const char *out_path, const char *vm, char *dir, size_t dirlen);
 
+/* An output that is an existing file inside a directory bundle is refused (CK_ERR_USAGE), -f or not. */
+struct ck_error *bundle_convert_check(const char *bundle, const char *out_path);
+
 struct bundle_convert_result {
 	int in_place;		/* the captured .vmem became the output */
 	size_t vm;		/* the VM converted */

@@ -256,7 +256,9 @@ static int run_bundle(const struct options *o, const struct input *in)
 	struct bundle_convert_result res = { 0 };
 	int status = 0;
 	machine_init(&m);
-	struct ck_error *err = bundle_open(in->path, &bo, &b);
+	struct ck_error *err = o->info ? NULL : bundle_convert_check(in->path, o->out_path);
+	if (!err)
+		err = bundle_open(in->path, &bo, &b);
 	if (!err) {
 		print_warnings(&bundle_inventory(b)->warnings);
 		if (o->info) {

@@ -436,8 +436,10 @@ static int archive_next(struct src *s, struct ck_error **err)
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r == ARCHIVE_RETRY && retries < MAX_RETRIES) {
-			warn(w, "damaged archive data after member %s skipped (its data runs beyond its declared size?): %s",
-			     after, archive_error_string(s->a));
+			/* libarchive skips a block at a time: one warning for the stretch */
+			if (!retries)
+				warn(w, "damaged archive data after member %s skipped (its data runs beyond its declared"
+				     " size?): %s", after, archive_error_string(s->a));
 			continue;
 		}
 		if (r < ARCHIVE_WARN) {

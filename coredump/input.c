@@ -227,8 +227,12 @@ static struct ck_error *open_compressed(const char *path, int fd, struct input *
 	uint8_t head[FORMAT_PROBE_BYTES];
 	size_t len = 0;
 	struct ck_error *err = unpack_begin(path, fd, in->compression, &u);
-	if (!err)
-		err = unpack_head(u, head, sizeof(head), &len);
+	if (!err && (err = unpack_head(u, head, sizeof(head), &len)) && len > TAR_MAGIC_OFF + 5 &&
+	    INPUT_IS_BUNDLE(input_classify("", -1, head, len).kind)) {
+		/* a damaged or truncated bundle: the bundle reader warns where it ends */
+		ck_error_destroy(err);
+		err = NULL;
+	}
 	if (!err) {
 		/* Content the readers cannot take needs no copy; a name means nothing inside. */
 		in->cls = input_classify("", -1, head, len);

@@ -196,15 +196,13 @@ static struct ck_error *fill_to(struct unpack *u, size_t want)
 
 struct ck_error *unpack_head(struct unpack *u, uint8_t *buf, size_t len, size_t *got)
 {
-	/* only the head: a truncated bundle is still classified (the bundle reader says where it ends) */
 	struct ck_error *err = u->head_taken ? ck_error_create(CK_ERR_SYSTEM, "unpack_head twice")
-					     : fill_to(u, len < UNPACK_BUF ? len : UNPACK_BUF);
-	if (err)
-		return err;
+					     : fill_to(u, UNPACK_BUF);
 	u->head_taken = true;
+	/* what came before an error too: a truncated bundle is still one (its reader says where it ends) */
 	*got = len < u->buflen ? len : u->buflen;
 	memcpy(buf, u->buf, *got);
-	return NULL;
+	return err;
 }
 
 struct ck_error *unpack_to_temp(struct unpack *u, const char *tmpdir, int *fd_ret)

@@ -538,6 +538,10 @@ static struct ck_error *link_warnings(struct ctx *c)
 		else if (escapes)
 			err = warn(c->inv, "member %s: a symbolic link to %s, out of the bundle; not followed", l->display,
 				   esc);
+		else if (!r && l->target[0] != '/')
+			/* a -> b -> c -> ../..: each hop looks harmless, the chain leaves (or loops) */
+			err = warn(c->inv, "member %s: a symbolic link to %s, whose chain of links leads out of the bundle"
+				   " or loops; not followed", l->display, esc);
 		else if (l->target[0] == '/' && (!r || !path_exists(c, r)))
 			err = warn(c->inv, "member %s: a symbolic link to %s, which is not in the bundle; not followed",
 				   l->display, esc);
@@ -546,6 +550,34 @@ static struct ck_error *link_warnings(struct ctx *c)
 		free(t);
 		free(r);
 		free(esc);
+	}
+	return err;
+}
+
+/* A member stored under a symbolic link's name ("link/file"): an extractor would write through the link. */
+static struct ck_error *through_link_warnings(struct ctx *c)
+{
+	struct ck_error *err = NULL;
+	for (size_t i = 0; i < c->inv->nfiles && !err; i++) {
+		const char *p = c->inv->files[i].path;
+		for (size_t k = 0; p[k] && !err; k++) {
+			const struct blink *l = p[k] == '/' ? link_find(c, p, k) : NULL;
+			if (!l)
+				continue;
+			char *e = bundle_name_escape(p);
+			err = e ? warn(c->inv, "member %s: stored below the symbolic link %s; taken by its name, the link"
+				       " not followed", e, l->display) : &ck_enomem;
+			free(e);
+			break;
+		}
+	}
+	/* and every file that cannot be used: a FRAG gap or duplicate index, a damaged piece */
+	for (size_t i = 0; i < c->inv->nfiles && !err; i++) {
+		const struct bundle_file *f = &c->inv->files[i];
+		char *e = f->problem ? bundle_name_escape(f->path) : NULL;
+		if (f->problem)
+			err = e ? warn(c->inv, "%s: %s", e, f->problem) : &ck_enomem;
+		free(e);
 	}
 	return err;
 }
@@ -589,6 +621,8 @@ struct ck_error *bundle_inventory_build(const struct bmembers *ms, const char *a
 	}
 	if (!err)
 		err = link_warnings(&c);
+	if (!err)
+		err = through_link_warnings(&c);
 	free(c.names);
 	free(c.links);
 	free(c.file_member);

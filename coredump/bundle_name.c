@@ -13,11 +13,28 @@ static int has_suffix(const char *s, const char *suf)
 	return n >= k && strcasecmp(s + n - k, suf) == 0;
 }
 
+/* Is there a ".." between separators, '/' or '\\' (Windows tools write these into zips)? */
+static int has_dotdot(const char *s)
+{
+	for (const char *p = s; (p = strstr(p, ".."));) {
+		int start = p == s || p[-1] == '/' || p[-1] == '\\';
+		int end = !p[2] || p[2] == '/' || p[2] == '\\';
+		if (start && end)
+			return 1;
+		p += 2;
+	}
+	return 0;
+}
+
 char *bundle_name_clean(const char *raw, const char **why)
 {
 	*why = NULL;
-	if (raw[0] == '/') {
+	if (raw[0] == '/' || raw[0] == '\\') {
 		*why = "an absolute name";
+		return NULL;
+	}
+	if (has_dotdot(raw)) {
+		*why = "a `..` component";
 		return NULL;
 	}
 	size_t len = strlen(raw);

@@ -132,6 +132,8 @@ struct bundle_inventory {
 	struct strlist warnings;	/* one line each, naming the bundle and the member */
 };
 
+struct bundle;
+
 struct bundle_options {
 	const char *stage_dir;	/* unnamed staged copies go here (NULL: $TMPDIR) */
 	/*
@@ -147,9 +149,15 @@ struct bundle_options {
 	unsigned capture_kinds;
 	const char *capture_vm;
 	uint64_t vmem_offset;
+	/*
+	 * Optional: asked when a captured .vmem's first piece streams by, the
+	 * offset for its copy (a multiple of 4096; 0: vmem_offset).  It may look
+	 * at the captures so far with bundle_capture_peek() (vmss2core puts the
+	 * RAM where the ELF writer would when the checkpoint came first).
+	 */
+	uint64_t (*vmem_offset_fn)(void *arg, struct bundle *b, const char *vmem_path);
+	void *vmem_offset_arg;
 };
-
-struct bundle;
 
 /*
  * Open path (an archive or a directory) and take its inventory.  Errors:
@@ -183,6 +191,13 @@ enum { BUNDLE_INFLATE = 1 };	/* flags: give gzip files (bundle_file.gzip) decomp
  */
 struct ck_error *bundle_materialise(struct bundle *b, const struct bundle_file *const *files, size_t n,
 				    unsigned flags, struct bundle_view *views);
+
+/*
+ * While bundle_open() runs (from vmem_offset_fn): the capture of path so far,
+ * as a readable view of the pieces in place until now (*size bytes; the file
+ * may still grow).  0 if path is not being captured.
+ */
+int bundle_capture_peek(struct bundle *b, const char *path, struct bundle_view *view);
 
 /* Close every descriptor and free every staged copy and the inventory (NULL is fine). */
 void bundle_close(struct bundle *b);

@@ -97,6 +97,8 @@ struct bundle {
 	char *capture_vm;
 	unsigned capture_kinds;
 	uint64_t vmem_offset;
+	uint64_t (*vmem_offset_fn)(void *arg, struct bundle *b, const char *vmem_path);
+	void *vmem_offset_arg;
 	struct bmembers ms;
 	uint32_t *hash;		/* whole members by name: index + 1, 0 = empty */
 	size_t hash_cap, nhashed;

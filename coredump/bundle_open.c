@@ -157,6 +157,20 @@ static const char *prefix_of(const struct bundle *b, const char *name)
 	return best;
 }
 
+int bundle_capture_peek(struct bundle *b, const char *path, struct bundle_view *view)
+{
+	for (size_t i = 0; i < b->ncaps; i++) {
+		const struct spool *sp = b->caps[i].sp;
+		if (!sp || strcmp(b->caps[i].logical, path) != 0)
+			continue;
+		*view = (struct bundle_view){ .fd = sp->fd, .offset = (off_t)sp->base, .size = sp->size,
+					      .name = b->caps[i].logical, .staged = 1, .inflated = sp->inflate };
+		snprintf(view->path, sizeof(view->path), "/proc/self/fd/%d", sp->fd);
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- the inventory pass ---- */
 
 static int ends_with(const char *s, const char *suf)
@@ -266,9 +280,13 @@ static struct ck_error *capture(struct bundle *b, struct walk *w, const struct w
 		if (!(c->logical = strdup(logical)))
 			return &ck_enomem;
 		b->ncaps++;
+		uint64_t base = 0;
+		if (k == BUNDLE_VMEM && b->vmem_offset_fn)
+			base = b->vmem_offset_fn(b->vmem_offset_arg, b, logical) & ~(uint64_t)4095;
+		if (k == BUNDLE_VMEM && !base)
+			base = b->vmem_offset;
 		/* FRAG pieces are placed by their size: out of order they cost no more disk than in order */
-		struct ck_error *err = spool_create(b->stage_dir, k == BUNDLE_VMEM ? b->vmem_offset : 0,
-						    gz ? SPOOL_INFLATE : SPOOL_BY_SIZE, &c->sp);
+		struct ck_error *err = spool_create(b->stage_dir, base, gz ? SPOOL_INFLATE : SPOOL_BY_SIZE, &c->sp);
 		if (err) {
 			/* staged later, or the failure is reported then */
 			ck_error_destroy(err);
@@ -604,6 +622,8 @@ struct ck_error *bundle_open(const char *path, const struct bundle_options *opts
 	b->inv.is_dir = S_ISDIR(st.st_mode);
 	b->capture_kinds = o.capture_kinds;
 	b->vmem_offset = o.vmem_offset;
+	b->vmem_offset_fn = o.vmem_offset_fn;
+	b->vmem_offset_arg = o.vmem_offset_arg;
 	if (!(b->inv.path = strdup(path)) || !(b->stage_dir = strdup(o.stage_dir ? o.stage_dir : tempfile_dir())) ||
 	    (o.capture_vm && !(b->capture_vm = strdup(o.capture_vm))))
 		err = &ck_enomem;

@@ -289,6 +289,9 @@ struct ck_error *spool_piece_end(struct spool *sp, uint64_t size)
 				err = put_in_place(sp, "", 0, size);	/* a trailing gap: zeros */
 		} else if (sp->piece_start + size > sp->size) {
 			sp->size = sp->piece_start + size;
+			/* a trailing run of zeros was not written: the size makes it readable (bundle_capture_peek) */
+			if (ftruncate(sp->fd, (off_t)(sp->base + sp->size)) < 0)
+				err = ck_error_errno(errno, "setting the size of a staged copy in %s", sp->dir);
 		}
 		sp->next++;
 		/* the pieces that waited for this one */

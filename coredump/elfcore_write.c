@@ -481,15 +481,35 @@ static struct ck_error *header_room(const struct machine *m, size_t nsegs, uint6
 	return NULL;
 }
 
-uint64_t elfcore_headers_max(const struct machine *m)
+uint64_t elfcore_data_start(const struct machine *m)
 {
-	uint64_t room = 0;
-	struct ck_error *err = header_room(m, m->nruns, &room);	/* segments never outnumber runs */
-	if (err) {
-		ck_error_destroy(err);
-		return UINT64_MAX;
+	struct seg *segs = NULL;
+	size_t nsegs = 0;
+	uint64_t end, room = UINT64_MAX;
+	struct ck_error *err = plan_segments(m, &segs, &nsegs, &end);
+	if (!err)
+		err = header_room(m, nsegs, &room);
+	ck_error_destroy(err);
+	free(segs);
+	return err ? UINT64_MAX : room;
+}
+
+int elfcore_in_place_fits(const struct machine *m)
+{
+	/* the segments plan_in_place will make: runs contiguous physically and in the file */
+	size_t nsegs = 0;
+	uint64_t lo = UINT64_MAX, room;
+	for (size_t i = 0; i < m->nruns; i++) {
+		const struct mem_run *r = &m->runs[i], *p = i ? &m->runs[i - 1] : NULL;
+		if (r->kind != MEM_RUN_FILE)
+			return 0;
+		if (!p || p->pa + p->len != r->pa || (uint64_t)p->off + p->len != (uint64_t)r->off)
+			nsegs++;
+		lo = (uint64_t)r->off < lo ? (uint64_t)r->off : lo;
 	}
-	return room;
+	struct ck_error *err = header_room(m, nsegs, &room);
+	ck_error_destroy(err);
+	return !err && m->nruns && room <= lo;
 }
 
 struct ck_error *elfcore_write(const struct machine *m, const struct linux_kernel *kernel,

@@ -8,7 +8,51 @@
 #include <sys/stat.h>
 
 #include "bundle_machine.h"
+#include "cpt.h"
+#include "cpt_load.h"
 #include "outfile.h"
+
+/*
+ * Where the .vmem's copy goes: where elfcore_write() would put the RAM of
+ * the checkpoint beside it, when that has streamed by already (the core is
+ * then byte for byte the one of the files); else 0 (ELFCORE_IN_PLACE_ROOM).
+ * A canonical .vmem (regions in address order, page-aligned) lies in the
+ * core at data start + its own offset.
+ */
+static uint64_t vmem_offset(void *arg, struct bundle *b, const char *vmem_path)
+{
+	(void)arg;
+	static const char *const ext[] = { ".vmss", ".vmsn" };
+	size_t n = strlen(vmem_path);
+	if (n < 5 || strcmp(vmem_path + n - 5, ".vmem") != 0)
+		return 0;
+	uint64_t room = 0;
+	for (size_t i = 0; i < 2 && !room; i++) {
+		char path[4096];
+		struct bundle_view v;
+		snprintf(path, sizeof(path), "%.*s%s", (int)(n - 5), vmem_path, ext[i]);
+		if (!bundle_capture_peek(b, path, &v) || v.offset || v.inflated)
+			continue;
+		struct cpt_file *f = NULL;
+		struct machine m;
+		machine_init(&m);
+		struct ck_error *err = cpt_create(v.path, &f);
+		if (!err)
+			err = cpt_cpu_load(f, &m);
+		if (!err)
+			err = cpt_memory_plan(f, UINT64_MAX & ~(uint64_t)4095, &m);
+		/* canonical: the runs one after the other in the .vmem, in address order, from its start */
+		int canonical = !err && m.nruns && m.runs[0].off == 0;
+		for (size_t r = 1; canonical && r < m.nruns; r++)
+			canonical = (uint64_t)m.runs[r].off == (uint64_t)m.runs[r - 1].off + m.runs[r - 1].len;
+		if (canonical)
+			room = elfcore_data_start(&m);
+		ck_error_destroy(err);
+		cpt_destroy(f);
+		machine_deinit(&m);
+	}
+	return room == UINT64_MAX ? 0 : room;
+}
 
 struct bundle_options bundle_convert_options(const char *out_path, const char *vm, char *dir, size_t dirlen)
 {
@@ -24,6 +68,7 @@ struct bundle_options bundle_convert_options(const char *out_path, const char *v
 		.capture_kinds = 1u << BUNDLE_SUSPEND | 1u << BUNDLE_SNAPSHOT | 1u << BUNDLE_VMEM,
 		.capture_vm = vm,
 		.vmem_offset = ELFCORE_IN_PLACE_ROOM,
+		.vmem_offset_fn = vmem_offset,
 	};
 }
 
@@ -55,7 +100,7 @@ struct ck_error *bundle_convert(struct bundle *b, const char *vm, struct machine
 	if (err)
 		return err;
 	struct outfile out;
-	if (bm.ram_in_vmem && bm.vmem_view.staged && (uint64_t)bm.vmem_view.offset >= elfcore_headers_max(m)) {
+	if (bm.ram_in_vmem && bm.vmem_view.staged && elfcore_in_place_fits(m)) {
 		const char *inputs[] = { inv->path };
 		struct outfile_rules rules = { .force = eo->force, .inputs = inputs, .ninputs = 1 };
 		err = outfile_adopt(&out, eo->out_path, &rules, bm.vmem_view.fd);

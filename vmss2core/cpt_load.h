@@ -45,6 +45,13 @@ struct cpt_memory {
 struct ck_error *cpt_memory_layout(const struct cpt_file *f, const char *companion, uint64_t companion_off,
 				   struct cpt_memory *ret);
 
+/*
+ * The memory layout of a checkpoint whose .vmem (of vmem_size bytes) is not
+ * readable yet, as MEM_RUN_ZERO runs of m (off: the run's .vmem offset), for
+ * planning a core's layout.  RAM embedded in the checkpoint: CK_ERR_INPUT.
+ */
+struct ck_error *cpt_memory_plan(const struct cpt_file *f, uint64_t vmem_size, struct machine *m);
+
 /* vmss_format's open, with the .vmem's RAM starting companion_off bytes into it. */
 struct ck_error *cpt_machine_open(const char *path, const char *companion, uint64_t companion_off,
 				  struct machine *m);

@@ -205,6 +205,22 @@ fail:
 	return err;
 }
 
+struct ck_error *cpt_memory_plan(const struct cpt_file *f, uint64_t vmem_size, struct machine *m)
+{
+	const struct cpt_tag *t = memory_tag(f);
+	if (t && t->size > 0)
+		return ck_error_create(CK_ERR_INPUT, "%s: guest memory is embedded", f->path);
+	struct cpt_memory mem = { .blob_size = vmem_size };
+	struct ck_error *err = read_regions(f, &mem);
+	for (size_t i = 0; !err && i < mem.nregions; i++)
+		err = machine_add_run(m, mem.regions[i].ppn * CPT_PAGE_SIZE, mem.regions[i].pages * CPT_PAGE_SIZE,
+				      MEM_RUN_ZERO, 0, (off_t)(mem.regions[i].page_num * CPT_PAGE_SIZE));
+	if (!err && mem.identity)
+		err = machine_add_run(m, 0, vmem_size, MEM_RUN_ZERO, 0, 0);
+	cpt_memory_fini(&mem);
+	return err ? err : machine_finish_runs(m);
+}
+
 void cpt_memory_fini(struct cpt_memory *mem)
 {
 	free(mem->blob_path);

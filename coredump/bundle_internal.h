@@ -51,6 +51,11 @@ struct bmembers {
 struct ck_error *bundle_inventory_build(const struct bmembers *ms, const char *archive_name,
 					struct bundle_inventory *inv);
 void bundle_inventory_free(struct bundle_inventory *inv);
+/* The index of the file at path in inv->files (sorted by path), or -1. */
+int bundle_file_index(const struct bundle_inventory *inv, const char *path);
+
+/* "BUNDLE: " + the formatted message added to w (dropped when out of memory). */
+void bundle_warnv(struct strlist *w, const char *bundle, const char *fmt, va_list ap);
 
 
 /* ---- the bundle itself (bundle_open.c: the inventory pass; bundle_materialise.c: staging) ---- */

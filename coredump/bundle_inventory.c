@@ -154,16 +154,11 @@ static char *resolve_links(const struct ctx *c, const char *path)
 static struct ck_error *warn(struct bundle_inventory *inv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static struct ck_error *warn(struct bundle_inventory *inv, const char *fmt, ...)
 {
-	char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vasprintf(&msg, fmt, ap);
+	bundle_warnv(&inv->warnings, inv->path, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return &ck_enomem;
-	struct ck_error *err = strlist_addf(&inv->warnings, "%s: %s", inv->path, msg);
-	free(msg);
-	return err;
+	return NULL;
 }
 
 /* ---- logical files ---- */
@@ -372,7 +367,7 @@ static int vm_by_dir(const struct bundle_inventory *inv, const char *dir, size_t
 	return -1;
 }
 
-static int file_by_path(const struct bundle_inventory *inv, const char *path)
+int bundle_file_index(const struct bundle_inventory *inv, const char *path)
 {
 	size_t lo = 0, hi = inv->nfiles;
 	while (lo < hi) {
@@ -451,7 +446,7 @@ static struct ck_error *vms_from_inventory(struct ctx *c)
 				err = warn(inv, "%s: vmxCfgPath %s leads out of the bundle; VM not listed", path, cfg[i]);
 			else if (vm_by_vmx(inv, vmx) < 0) {
 				struct bundle_vm *v;
-				int have = file_by_path(inv, vmx) >= 0;
+				int have = bundle_file_index(inv, vmx) >= 0;
 				if (!(err = vm_add(inv, have ? vmx : NULL, vmx, bundle_dir_len(vmx), &v))) {
 					v->host = (int)h;
 					if (!(v->cfg_path = strdup(cfg[i])))

@@ -1,6 +1,8 @@
 /* bundle_name.c - member names: checks, escaping, FRAG suffixes, kinds by name, link resolution. */
 #include "bundle_name.h"
 
+#include "bundle_internal.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,4 +237,13 @@ const char *bundle_kind_name(enum bundle_kind k)
 		[BUNDLE_ARCHIVE] = "archive",
 	};
 	return (unsigned)k < BUNDLE_NKINDS ? names[k] : "other";
+}
+
+void bundle_warnv(struct strlist *w, const char *bundle, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return;
+	ck_error_destroy(strlist_addf(w, "%s: %s", bundle, msg));
+	free(msg);
 }

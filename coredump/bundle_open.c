@@ -29,14 +29,10 @@ const struct bundle_inventory *bundle_inventory(const struct bundle *b)
 static void bwarn(struct bundle *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void bwarn(struct bundle *b, const char *fmt, ...)
 {
-	char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vasprintf(&msg, fmt, ap);
+	bundle_warnv(&b->inv.warnings, b->inv.path, fmt, ap);
 	va_end(ap);
-	if (n >= 0)
-		ck_error_destroy(strlist_addf(&b->inv.warnings, "%s: %s", b->inv.path, msg));
-	free(msg);
 }
 
 /* ---- the member table ---- */
@@ -402,22 +398,6 @@ static struct ck_error *inventory_visit(void *arg, struct walk *w, const struct 
 	return err;
 }
 
-static int file_index(const struct bundle_inventory *inv, const char *path)
-{
-	size_t lo = 0, hi = inv->nfiles;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int r = strcmp(inv->files[mid].path, path);
-		if (r == 0)
-			return (int)mid;
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
 /* Complete the captures of the VM bundle_pick_vm() picks; drop the rest (freeing their space). */
 static void captures_settle(struct bundle *b)
 {
@@ -428,7 +408,7 @@ static void captures_settle(struct bundle *b)
 	err = NULL;
 	for (size_t i = 0; i < b->ncaps; i++) {
 		struct capture *c = &b->caps[i];
-		int fi = file_index(&b->inv, c->logical);
+		int fi = bundle_file_index(&b->inv, c->logical);
 		const struct bundle_file *f = fi >= 0 ? &b->inv.files[fi] : NULL;
 		if (!c->sp)
 			continue;

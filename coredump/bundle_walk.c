@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "bundle_internal.h"
 #include "bundle_name.h"
 
 enum {
@@ -94,17 +95,11 @@ struct walk {
 static void warn(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(struct walk *w, const char *fmt, ...)
 {
-	if (!w->warnings)
-		return;
-	char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vasprintf(&msg, fmt, ap);
+	if (w->warnings)
+		bundle_warnv(w->warnings, w->path, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	ck_error_destroy(strlist_addf(w->warnings, "%s: %s", w->path, msg));
-	free(msg);
 }
 
 struct ck_error *walk_create(const char *path, int is_dir, uint32_t base, const char *prefix, struct walk **ret)

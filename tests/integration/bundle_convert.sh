@@ -13,13 +13,7 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$LIB/bundle_tree.sh"
 V=$BIN/vmss2core
-need_deps
-GDIR=$("$ROOT/testdata/guest.sh" small) || { fail guest "testdata/guest.sh small failed"; finish; }
-FX=$("$ROOT/testdata/fixtures.sh" small) || { fail fixtures "testdata/fixtures.sh small failed"; finish; }
-T=$(mktemp -d)
-MNT=$T/small
-cleanup() { mountpoint -q "$MNT" && umount "$MNT"; rm -rf "$T"; }
-trap cleanup EXIT
+small_guest_setup
 export TMPDIR=$T/tmp
 OUT=$T/out
 mkdir -p "$TMPDIR" "$OUT" "$T/tree" "$MNT"

@@ -13,14 +13,8 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$LIB/bundle_tree.sh"
 V=$BIN/vmss2core
-need_deps
-GDIR=$("$ROOT/testdata/guest.sh" small) || { fail guest "testdata/guest.sh small failed"; finish; }
-FX=$("$ROOT/testdata/fixtures.sh" small) || { fail fixtures "testdata/fixtures.sh small failed"; finish; }
+small_guest_setup
 command -v zip >/dev/null || apt-get install -y -q zip >/dev/null 2>&1
-T=$(mktemp -d)
-MNT=$T/small
-cleanup() { mountpoint -q "$MNT" && umount "$MNT"; rm -rf "$T"; }
-trap cleanup EXIT
 export TMPDIR=$T/tmp
 OUT=$T/out VICTIM=$T/victim WORK=$T/work
 mkdir -p "$TMPDIR" "$OUT" "$VICTIM" "$WORK" "$T/tree" "$T/fake" "$MNT"

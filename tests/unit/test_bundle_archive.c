@@ -90,18 +90,6 @@ static uint8_t *gzip_of(const uint8_t *in, size_t n, size_t *out_n)
 	return out;
 }
 
-static int count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	int n = 0;
-	if (!d)
-		return -1;
-	for (struct dirent *e; (e = readdir(d));)
-		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-	closedir(d);
-	return n;
-}
-
 static const struct bundle_file *find_file(const struct bundle_inventory *inv, const char *path)
 {
 	for (size_t i = 0; i < inv->nfiles; i++)
@@ -216,7 +204,7 @@ static void test_inventory_and_join(const char *dir, const struct data *d)
 		/* half of the vmem is zeros: holes, not blocks */
 		CHECK(&u, fstat(v[1].fd, &st) == 0 && (uint64_t)st.st_blocks * 512 <= VMEM_N / 2 + (256 << 10));
 		CHECK(&u, strstr(v[0].name, "esx-h1.tgz: ") && strstr(v[0].name, "vm1.vmss"));
-		CHECK(&u, count_entries(stage) == 0);	/* unnamed copies only */
+		CHECK(&u, unit_count_entries(stage) == 0);	/* unnamed copies only */
 	}
 	ck_error_destroy(err);
 	UNIT_END(&u);
@@ -234,12 +222,12 @@ static void test_inventory_and_join(const char *dir, const struct data *d)
 		err = bundle_materialise(b, w2, 2, BUNDLE_INFLATE, v);
 		CHECK(&u, !err && v[1].offset == 1 << 20 && v[1].staged && v[0].offset == 0);
 		CHECK(&u, !err && view_equals(&v[0], d->vmss, VMSS_N) && view_equals(&v[1], d->vmem, VMEM_N));
-		CHECK(&u, count_entries(stage) == 0);
+		CHECK(&u, unit_count_entries(stage) == 0);
 		bundle_close(b);
 	}
 	ck_error_destroy(err);
 	UNIT_END(&u);
-	CHECK(&u, count_entries(stage) == 0);
+	CHECK(&u, unit_count_entries(stage) == 0);
 	unlink(path);
 	rmdir(stage);
 }

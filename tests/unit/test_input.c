@@ -164,18 +164,6 @@ static void test_core_notes(const char *dir)
 	UNIT_END(&u);
 }
 
-static int count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	int n = 0;
-	if (!d)
-		return -1;
-	for (struct dirent *e; (e = readdir(d));)
-		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-	closedir(d);
-	return n;
-}
-
 /* path.gz: an ELF core header, 32 MiB of zeros, one non-zero page, 1 MiB of zeros. */
 static int write_gz(const char *path)
 {
@@ -224,7 +212,7 @@ static void test_sparse_copy(const char *dir)
 		uint8_t b[2];
 		CHECK(&u, pread(in.fd, b, 2, 32 << 20) == 2 && b[0] == 0xab && b[1] == 0xab);
 		/* nothing in $TMPDIR has a name, even while the copy is open */
-		CHECK(&u, count_entries(tmp) == 0);
+		CHECK(&u, unit_count_entries(tmp) == 0);
 		/* messages of readers that opened the copy name the user's file */
 		struct ck_error *e = ck_error_at(in.path, 16, "bad thing in %s", in.path);
 		e = input_error(&in, e);
@@ -234,7 +222,7 @@ static void test_sparse_copy(const char *dir)
 	} else {
 		ck_error_destroy(err);
 	}
-	CHECK(&u, count_entries(tmp) == 0);
+	CHECK(&u, unit_count_entries(tmp) == 0);
 	UNIT_END(&u);
 
 	/* corrupt the last member's CRC-32: libarchive does not notice, the trailer check does */
@@ -249,7 +237,7 @@ static void test_sparse_copy(const char *dir)
 	if (!err)
 		input_close(&in);
 	ck_error_destroy(err);
-	CHECK(&u, count_entries(tmp) == 0);
+	CHECK(&u, unit_count_entries(tmp) == 0);
 	UNIT_END(&u);
 
 	UNIT_BEGIN(&u, "unwritable-tmpdir-is-a-system-error");

@@ -57,3 +57,14 @@ EOF
 
 # bytes PATH... : the total size of the files
 bytes() { cat "$@" | wc -c; }
+
+# small_guest_setup: GDIR and FX of the small guest, a private T (with MNT, a mount point for a small
+# tmpfs) removed at exit; on failure the test says so and ends
+small_guest_setup() {
+	need_deps
+	GDIR=$("$ROOT/testdata/guest.sh" small) || { fail guest "testdata/guest.sh small failed"; finish; }
+	FX=$("$ROOT/testdata/fixtures.sh" small) || { fail fixtures "testdata/fixtures.sh small failed"; finish; }
+	T=$(mktemp -d)
+	MNT=$T/small
+	trap 'mountpoint -q "$MNT" && umount "$MNT"; rm -rf "$T"' EXIT
+}

@@ -57,6 +57,14 @@ static void test_classify_by_content(void)
 	memcpy(h + 257, "ustar", 6);
 	CHECK(&u, input_classify("core.x.1000.b.42.17.zst", -1, h, sizeof(h)).kind == INPUT_TAR);
 	CHECK(&u, input_classify("guest.vmss", -1, h, sizeof(h)).kind == INPUT_TAR);
+	/* zip: a local file header, or the end record of an empty archive; bundles both */
+	memset(h, 0, sizeof(h));
+	memcpy(h, "PK\3\4", 4);
+	CHECK(&u, input_classify("bundle.tgz", -1, h, sizeof(h)).kind == INPUT_ZIP);
+	memcpy(h, "PK\5\6", 4);
+	CHECK(&u, INPUT_IS_BUNDLE(input_classify("x", -1, h, 22).kind));
+	memcpy(h, "PK\1\2", 4);	/* a central directory header alone is no archive's start */
+	CHECK(&u, input_classify("x.zip", -1, h, sizeof(h)).kind == INPUT_UNKNOWN);
 	/* an ELF core: the ELF reader claims it; without notes to read, a process core.
 	 * ELF's magic at offset 0 outranks tar's at 257. */
 	elf_head(h, ET_CORE);
@@ -256,6 +264,21 @@ static void test_sparse_copy(const char *dir)
 	rmdir(tmp);
 }
 
+static void test_directory(const char *dir)
+{
+	UNIT_BEGIN(&u, "directory-is-a-bundle");
+	struct input in;
+	struct ck_error *err = input_open(dir, &in);
+	CHECK(&u, !err && in.cls.kind == INPUT_DIR && INPUT_IS_BUNDLE(in.cls.kind) && strcmp(in.path, dir) == 0);
+	if (!err) {
+		err = input_unsupported(&in, "a core");
+		CHECK(&u, err && strstr(err->msg, "a directory: bundles are not supported yet here"));
+		input_close(&in);
+	}
+	ck_error_destroy(err);
+	UNIT_END(&u);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_input.XXXXXX";
@@ -267,6 +290,7 @@ int main(void)
 	test_classify_by_content();
 	test_sparse_copy(dir);
 	test_core_notes(dir);
+	test_directory(dir);
 	rmdir(dir);
 	return UNIT_EXIT(&u);
 }

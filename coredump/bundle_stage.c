@@ -8,7 +8,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "sparse.h"
 #include "tempfile.h"
 
 enum {
@@ -78,14 +77,15 @@ static struct ck_error *check_space(struct spool *sp, int fd, uint64_t n)
 
 static struct ck_error *write_data(struct spool *sp, int fd, const void *buf, size_t len, uint64_t off)
 {
-	if (sparse_is_zero(buf, len))
-		return NULL;
+	const uint8_t *b = buf;
+	if (!len || (b[0] == 0 && memcmp(b, b + 1, len - 1) == 0))
+		return NULL;	/* zeros take no space: holes */
+	/* counted as if all of it took space: the next fstatvfs says how much did */
 	struct ck_error *err = check_space(sp, fd, len);
-	uint64_t written = 0;
 	if (!err)
-		err = sparse_pwrite(fd, buf, len, off, &written);
-	sp->avail -= written < sp->avail ? written : sp->avail;
-	sp->since_check += written;
+		err = tempfile_write_sparse(fd, buf, len, (off_t)off);
+	sp->avail -= len < sp->avail ? len : sp->avail;
+	sp->since_check += len;
 	if (err && err->errnum == ENOSPC)
 		err = ck_error_prefix(err, "no space left to stage it in %s", sp->dir);
 	return err;

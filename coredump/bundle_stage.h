@@ -15,7 +15,7 @@
  * last, so its size is every piece's but the last's; spool_finish checks
  * that it was so): at most the first piece seen waits aside.  With
  * SPOOL_INFLATE, the pieces' concatenation is gzip data (several members
- * allowed) and the copy is its content.  Zeros are holes (sparse.h).  Before data is
+ * allowed) and the copy is its content.  Zeros are holes (tempfile_write_sparse).  Before data is
  * written the stage filesystem's free space is checked (fstatvfs, refreshed
  * every 64 MiB written): the copy stops, CK_ERR_SYSTEM "no space", before it
  * would leave less than min(64 MiB, 5% of the filesystem) free.

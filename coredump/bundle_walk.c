@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive_lib.h"
 #include "bundle.h"
 #include "bundle_internal.h"
 #include "bundle_name.h"
@@ -79,6 +80,7 @@ struct src {
 };
 
 struct walk {
+	struct archive_lib lib;	/* libarchive, loaded by the first walk_run() */
 	char *path;
 	int is_dir;
 	uint32_t base;		/* id of the top source; nested ones follow */
@@ -121,6 +123,7 @@ void walk_destroy(struct walk *w)
 {
 	if (!w)
 		return;
+	archive_lib_close(&w->lib);
 	free(w->path);
 	free(w->prefix);
 	free(w->sources);
@@ -238,12 +241,13 @@ static struct ck_error *member_names(struct src *s, const char *raw, const char 
 static la_ssize_t file_read(struct archive *a, void *arg, const void **buf)
 {
 	struct src *s = arg;
+	const struct archive_lib *L = &s->w->lib;
 	for (;;) {
 		ssize_t n = read(s->fd, s->inbuf, READ_BUF);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			archive_set_error(a, errno, "read error");
+			L->set_error(a, errno, "read error");
 			return -1;
 		}
 		*buf = s->inbuf;
@@ -254,9 +258,10 @@ static la_ssize_t file_read(struct archive *a, void *arg, const void **buf)
 static la_int64_t file_seek(struct archive *a, void *arg, la_int64_t off, int whence)
 {
 	struct src *s = arg;
+	const struct archive_lib *L = &s->w->lib;
 	off_t r = lseek(s->fd, (off_t)off, whence);
 	if (r < 0)
-		archive_set_error(a, errno, "seek error");
+		L->set_error(a, errno, "seek error");
 	return r < 0 ? ARCHIVE_FATAL : (la_int64_t)r;
 }
 
@@ -309,6 +314,7 @@ static int next_piece(struct src *s)
 static la_ssize_t nested_read(struct archive *a, void *arg, const void **buf)
 {
 	struct src *s = arg, *p = s->parent;
+	const struct archive_lib *L = &s->w->lib;
 	for (;;) {
 		if (s->zeros) {
 			size_t n = s->zeros < ZERO_BLOCK ? (size_t)s->zeros : ZERO_BLOCK;
@@ -332,13 +338,13 @@ static la_ssize_t nested_read(struct archive *a, void *arg, const void **buf)
 		struct ck_error *err = NULL;
 		int r = src_read(p, &b, &len, &off, &err);
 		if (r < 0) {
-			archive_set_error(a, EIO, "%s", err->msg ? err->msg : "out of memory");
+			L->set_error(a, EIO, "%s", err->msg ? err->msg : "out of memory");
 			ck_error_destroy(err);
 			return -1;
 		}
 		if (r > 0) {
 			if (s->piece_base + off < s->pos) {
-				archive_set_error(a, EIO, "member data out of order");
+				L->set_error(a, EIO, "member data out of order");
 				return -1;
 			}
 			s->zeros = s->piece_base + off - s->pos;
@@ -357,15 +363,14 @@ static la_ssize_t nested_read(struct archive *a, void *arg, const void **buf)
 }
 
 /* Only formats and filters that never run an external program. */
-static struct ck_error *archive_setup(struct archive *a)
+static struct ck_error *archive_setup(const struct archive_lib *L, struct archive *a)
 {
-	if (archive_read_support_format_tar(a) != ARCHIVE_OK || archive_read_support_format_zip(a) != ARCHIVE_OK ||
-	    archive_read_support_format_cpio(a) != ARCHIVE_OK || archive_read_support_format_7zip(a) != ARCHIVE_OK)
-		return ck_error_create(CK_ERR_SYSTEM, "libarchive: %s", archive_error_string(a));
+	if (L->format_tar(a) != ARCHIVE_OK || L->format_zip(a) != ARCHIVE_OK ||
+	    L->format_cpio(a) != ARCHIVE_OK || L->format_7zip(a) != ARCHIVE_OK)
+		return ck_error_create(CK_ERR_SYSTEM, "libarchive: %s", L->error_string(a));
 	/* ARCHIVE_WARN: built without the library, libarchive would run the tool: refused */
 	int (*const filters[])(struct archive *) = {
-		archive_read_support_filter_gzip, archive_read_support_filter_bzip2, archive_read_support_filter_xz,
-		archive_read_support_filter_lzma, archive_read_support_filter_zstd, archive_read_support_filter_lz4,
+		L->filter_gzip, L->filter_bzip2, L->filter_xz, L->filter_lzma, L->filter_zstd, L->filter_lz4,
 	};
 	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++)
 		filters[i](a);
@@ -385,9 +390,10 @@ static const char *special_kind(mode_t t)
 
 static struct ck_error *archive_member(struct src *s, struct archive_entry *e)
 {
-	const char *raw = archive_entry_pathname(e);
-	const char *hard = archive_entry_hardlink(e);
-	mode_t t = archive_entry_filetype(e);
+	const struct archive_lib *L = &s->w->lib;
+	const char *raw = L->entry_pathname(e);
+	const char *hard = L->entry_hardlink(e);
+	mode_t t = L->entry_filetype(e);
 	struct ck_error *err;
 	if (!raw) {
 		if (!(s->m_display = prefixed(s->dprefix, "(unreadable name)")))
@@ -397,7 +403,7 @@ static struct ck_error *archive_member(struct src *s, struct archive_entry *e)
 		s->m.why = "a name that cannot be read";
 		return NULL;
 	}
-	if ((err = member_names(s, raw, hard ? hard : t == AE_IFLNK ? archive_entry_symlink(e) : NULL, hard != NULL)))
+	if ((err = member_names(s, raw, hard ? hard : t == AE_IFLNK ? L->entry_symlink(e) : NULL, hard != NULL)))
 		return err;
 	if (s->m.type == WALK_BAD)
 		return NULL;
@@ -413,45 +419,46 @@ static struct ck_error *archive_member(struct src *s, struct archive_entry *e)
 		s->m.type = WALK_SPECIAL;
 		s->m.why = special_kind(t);
 	}
-	s->m.size_known = archive_entry_size_is_set(e) != 0;
-	s->m.size = s->m.size_known && archive_entry_size(e) > 0 ? (uint64_t)archive_entry_size(e) : 0;
-	s->m.mtime = archive_entry_mtime_is_set(e) ? (int64_t)archive_entry_mtime(e) : 0;
+	s->m.size_known = L->entry_size_is_set(e) != 0;
+	s->m.size = s->m.size_known && L->entry_size(e) > 0 ? (uint64_t)L->entry_size(e) : 0;
+	s->m.mtime = L->entry_mtime_is_set(e) ? (int64_t)L->entry_mtime(e) : 0;
 	return NULL;
 }
 
 static int archive_next(struct src *s, struct ck_error **err)
 {
 	struct walk *w = s->w;
+	const struct archive_lib *L = &w->lib;
 	const char *after = NULL;
 	char *last = s->m_display ? strdup(s->m_display) : NULL;
 	after = last ? last : "the start";
 	for (int retries = 0;; retries++) {
 		struct archive_entry *e;
-		int r = archive_read_next_header(s->a, &e);
+		int r = L->next_header(s->a, &e);
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r == ARCHIVE_RETRY && retries < MAX_RETRIES) {
 			/* libarchive skips a block at a time: one warning for the stretch */
 			if (!retries)
 				warn(w, "damaged archive data after member %s skipped (its data runs beyond its declared"
-				     " size?): %s", after, archive_error_string(s->a));
+				     " size?): %s", after, L->error_string(s->a));
 			continue;
 		}
 		if (r < ARCHIVE_WARN) {
 			s->fatal = 1;
 			if (s->id == w->base && s->parent == NULL && s->ordinal == 0)
 				*err = ck_error_create(CK_ERR_INPUT, "%s: not an archive libarchive reads: %s", w->path,
-						       archive_error_string(s->a));
+						       L->error_string(s->a));
 			else if (!s->parent)
 				warn(w, "damaged archive after member %s: %s; the rest of it is not read", after,
-				     archive_error_string(s->a));
+				     L->error_string(s->a));
 			else
 				warn(w, "member %.*s: damaged archive after its member %s: %s; the rest of it is not read",
-				     (int)strlen(s->dprefix) - 1, s->dprefix, after, archive_error_string(s->a));
+				     (int)strlen(s->dprefix) - 1, s->dprefix, after, L->error_string(s->a));
 			break;
 		}
 		if (r == ARCHIVE_WARN)
-			warn(w, "the member after %s: %s", after, archive_error_string(s->a));
+			warn(w, "the member after %s: %s", after, L->error_string(s->a));
 		member_reset(s);
 		free(last);
 		if ((*err = archive_member(s, e)))
@@ -684,12 +691,13 @@ static int src_read(struct src *s, const void **buf, size_t *len, uint64_t *off,
 {
 	if (!s->a)
 		return dir_read(s, buf, len, off, err);
+	const struct archive_lib *L = &s->w->lib;
 	la_int64_t o;
-	int r = archive_read_data_block(s->a, buf, len, &o);
+	int r = L->read_data_block(s->a, buf, len, &o);
 	if (r == ARCHIVE_EOF)
 		return 0;
 	if (r < ARCHIVE_WARN || o < 0) {
-		*err = ck_error_create(CK_ERR_INPUT, "%s", archive_error_string(s->a) ? archive_error_string(s->a)
+		*err = ck_error_create(CK_ERR_INPUT, "%s", L->error_string(s->a) ? L->error_string(s->a)
 							 : "cannot read the member's data");
 		return -1;
 	}
@@ -714,7 +722,7 @@ static void src_fini(struct src *s)
 {
 	member_reset(s);
 	if (s->a)
-		archive_read_free(s->a);
+		s->w->lib.read_free(s->a);
 	if (s->fd >= 0)
 		close(s->fd);
 	while (s->nframes)
@@ -761,6 +769,7 @@ struct ck_error *walk_descend(struct walk *w, const struct walk_member *m, const
 			      struct walk_descent *d)
 {
 	struct src *p = w->cur;
+	const struct archive_lib *L = &w->lib;
 	*d = (struct walk_descent){ 0 };
 	if (p->depth >= BUNDLE_MAX_NESTING) {
 		warn(w, "member %s: an archive nested more than %d deep; not read", m->display, BUNDLE_MAX_NESTING);
@@ -778,13 +787,13 @@ struct ck_error *walk_descend(struct walk *w, const struct walk_member *m, const
 	free(ldisp);
 	s.frag_next = 1;
 	member_reset(&s);
-	if (!err && !(s.a = archive_read_new()))
+	if (!err && !(s.a = L->read_new()))
 		err = &ck_enomem;
 	if (!err)
-		err = archive_setup(s.a);
-	if (!err && archive_read_open(s.a, &s, NULL, nested_read, NULL) != ARCHIVE_OK) {
+		err = archive_setup(L, s.a);
+	if (!err && L->read_open(s.a, &s, NULL, nested_read, NULL) != ARCHIVE_OK) {
 		warn(w, "member %s: not an archive libarchive reads (%s); listed as a file", m->display,
-		     archive_error_string(s.a));
+		     L->error_string(s.a));
 	} else if (!err) {
 		err = walk_src(w, &s);
 		/* The rest of the pieces are the nested stream's even if libarchive stopped early. */
@@ -845,7 +854,9 @@ struct ck_error *walk_open_file(const struct walk *w, const char *name, int *fd_
 struct ck_error *walk_run(struct walk *w, walk_fn *fn, void *arg, struct strlist *warnings)
 {
 	struct src s = { .w = w, .depth = 1, .fd = -1, .ffd = -1, .id = w->base };
-	struct ck_error *err = NULL;
+	const struct archive_lib *L = &w->lib;
+	/* a directory may hold archives too: libarchive is loaded for every bundle */
+	struct ck_error *err = w->lib.handle ? NULL : archive_lib_open(&w->lib, "reading bundles");
 	w->fn = fn;
 	w->arg = arg;
 	w->warnings = warnings;
@@ -871,16 +882,16 @@ struct ck_error *walk_run(struct walk *w, walk_fn *fn, void *arg, struct strlist
 		if (s.fd < 0)
 			err = ck_error_create(errno == ENOENT ? CK_ERR_INPUT : CK_ERR_SYSTEM, "%s: cannot open: %s",
 					      w->path, strerror(errno));
-		else if (!(s.inbuf = malloc(READ_BUF)) || !(s.a = archive_read_new()))
+		else if (!(s.inbuf = malloc(READ_BUF)) || !(s.a = L->read_new()))
 			err = &ck_enomem;
-		else if (!(err = archive_setup(s.a))) {
-			archive_read_set_read_callback(s.a, file_read);
-			archive_read_set_seek_callback(s.a, file_seek);
-			archive_read_set_skip_callback(s.a, file_skip);
-			archive_read_set_callback_data(s.a, &s);
-			if (archive_read_open1(s.a) != ARCHIVE_OK)
+		else if (!(err = archive_setup(L, s.a))) {
+			L->set_read_callback(s.a, file_read);
+			L->set_seek_callback(s.a, file_seek);
+			L->set_skip_callback(s.a, file_skip);
+			L->set_callback_data(s.a, &s);
+			if (L->read_open1(s.a) != ARCHIVE_OK)
 				err = ck_error_create(CK_ERR_INPUT, "%s: not an archive libarchive reads: %s", w->path,
-						      archive_error_string(s.a));
+						      L->error_string(s.a));
 		}
 	}
 	if (!err)

@@ -1,14 +1,12 @@
 /*
- * test_bundle_archive.c - bundle.h on archives this test writes with
- * libarchive's writer (the facts are what was written): the inventory of a
+ * test_bundle_archive.c - bundle.h on archives this test writes itself (a
+ * small ustar writer, gzip by zlib; the facts are what was written): the inventory of a
  * host bundle, FRAG pieces stored out of order and joined back byte for byte
  * (by a second pass and by capture), gzip pieces inflated, zeros left as
  * holes, gaps and duplicate indices refused naming the file, and nothing
  * named ever appearing in the stage directory.
  * Real vm-support-shaped bundles of a real guest: tests/integration/bundle*.sh.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,32 +23,85 @@ static struct unit u;
 #define ROOT "esx-h1-2024-01-02--03.04-1234/"
 #define VMDIR ROOT "vmfs/volumes/5f00-uuid/vm1/"
 
-static void add(struct archive *a, const char *name, const void *data, size_t len)
+/*
+ * A ustar writer of its own (512-byte headers, data padded to 512, two zero
+ * blocks at the end), plain or through zlib's gzip: the archives do not come
+ * from the library that reads them.
+ */
+struct tarw {
+	FILE *f;
+	gzFile g;
+};
+
+static int tar_open(struct tarw *t, const char *path, int gz)
 {
-	struct archive_entry *e = archive_entry_new();
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
-	archive_entry_set_size(e, (la_int64_t)len);
-	archive_write_header(a, e);
-	archive_write_data(a, data, len);
-	archive_entry_free(e);
+	*t = (struct tarw){ 0 };
+	if (gz)
+		t->g = gzopen(path, "wb6");
+	else
+		t->f = fopen(path, "wb");
+	return t->f || t->g ? 0 : -1;
 }
 
-static void add_str(struct archive *a, const char *name, const char *s)
+static void tar_put(struct tarw *t, const void *p, size_t n)
+{
+	if (t->g)
+		gzwrite(t->g, p, (unsigned)n);
+	else
+		fwrite(p, 1, n, t->f);
+}
+
+static void tar_header(struct tarw *t, const char *name, char type, size_t size, const char *link)
+{
+	char h[512];
+	memset(h, 0, sizeof(h));
+	snprintf(h, 100, "%s", name);
+	snprintf(h + 100, 8, "%07o", type == '2' ? 0777 : 0644);
+	snprintf(h + 108, 8, "%07o", 0);
+	snprintf(h + 116, 8, "%07o", 0);
+	snprintf(h + 124, 12, "%011lo", (unsigned long)size);
+	snprintf(h + 136, 12, "%011lo", 1700000000ul);
+	memset(h + 148, ' ', 8);
+	h[156] = type;
+	if (link)
+		snprintf(h + 157, 100, "%s", link);
+	memcpy(h + 257, "ustar", 6);
+	memcpy(h + 263, "00", 2);
+	unsigned sum = 0;
+	for (int i = 0; i < 512; i++)
+		sum += (unsigned char)h[i];
+	snprintf(h + 148, 8, "%06o", sum);
+	h[155] = ' ';
+	tar_put(t, h, sizeof(h));
+}
+
+static void add(struct tarw *t, const char *name, const void *data, size_t len)
+{
+	static const char pad[512];
+	tar_header(t, name, '0', len, NULL);
+	tar_put(t, data, len);
+	if (len % 512)
+		tar_put(t, pad, 512 - len % 512);
+}
+
+static void tar_close(struct tarw *t)
+{
+	static const char zero[1024];
+	tar_put(t, zero, sizeof(zero));
+	if (t->g)
+		gzclose(t->g);
+	else
+		fclose(t->f);
+}
+
+static void add_str(struct tarw *a, const char *name, const char *s)
 {
 	add(a, name, s, strlen(s));
 }
 
-static void add_symlink(struct archive *a, const char *name, const char *target)
+static void add_symlink(struct tarw *a, const char *name, const char *target)
 {
-	struct archive_entry *e = archive_entry_new();
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, AE_IFLNK);
-	archive_entry_set_perm(e, 0777);
-	archive_entry_set_symlink(e, target);
-	archive_write_header(a, e);
-	archive_entry_free(e);
+	tar_header(a, name, '2', 0, target);
 }
 
 /* n bytes: 4 KiB blocks of a pattern, every other 64 KiB all zeros (holes when staged). */
@@ -63,7 +114,7 @@ static uint8_t *make_blob(size_t n, unsigned seed)
 }
 
 /* blob as NAME.FRAG-%05u pieces of piece bytes, written in the order given. */
-static void add_pieces(struct archive *a, const char *name, const uint8_t *blob, size_t n, size_t piece,
+static void add_pieces(struct tarw *a, const char *name, const uint8_t *blob, size_t n, size_t piece,
 		       const int *order, int norder)
 {
 	for (int k = 0; k < norder; k++) {
@@ -120,11 +171,8 @@ struct data {
 /* A host bundle: vmss pieces out of order, vmem pieces in order, a gzip'd log, a datastore link. */
 static int write_bundle(const char *path, const struct data *d, int filter)
 {
-	struct archive *a = archive_write_new();
-	archive_write_set_format_pax_restricted(a);
-	if (filter)
-		archive_write_add_filter_gzip(a);
-	if (archive_write_open_filename(a, path) != ARCHIVE_OK)
+	struct tarw tw, *a = &tw;
+	if (tar_open(a, path, filter) != 0)
 		return -1;
 	add_str(a, ROOT "commands/vmware_-vl.txt", "VMware ESXi 8.0.2 build-22380479\nVMware ESXi 8.0 Update 2\n");
 	add_str(a, ROOT "etc/vmware/hostd/vmInventory.xml",
@@ -145,8 +193,7 @@ static int write_bundle(const char *path, const struct data *d, int filter)
 		add(a, pn, d->logz + off, off + third <= d->logz_n ? third : d->logz_n - off);
 	}
 	add_str(a, ROOT "var/run/log/vmkernel.log", "2024-01-02T03:04:05.678Z cpu0:1)boot\n");
-	archive_write_close(a);
-	archive_write_free(a);
+	tar_close(a);
 	return 0;
 }
 
@@ -238,16 +285,15 @@ static struct ck_error *open_with_pieces(const char *dir, const struct data *d, 
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/frag.tar", dir);
-	struct archive *a = archive_write_new();
-	archive_write_set_format_pax_restricted(a);
-	archive_write_open_filename(a, path);
+	struct tarw tw, *a = &tw;
+	if (tar_open(a, path, 0) != 0)
+		return ck_error_create(CK_ERR_SYSTEM, "cannot write %s", path);
 	add_str(a, "vm1/vm1.vmx", "displayName = \"x\"\n");
 	add(a, "vm1/vm1.vmss", d->vmss, 100);
 	add_pieces(a, "vm1/vm1.vmem", d->vmem, VMEM_N, PIECE_VMEM, order, n);
 	if (extra_name)
 		add(a, extra_name, d->vmem, 100);
-	archive_write_close(a);
-	archive_write_free(a);
+	tar_close(a);
 	struct bundle_options o = { .stage_dir = dir };
 	struct ck_error *err = bundle_open(path, &o, b);
 	unlink(path);

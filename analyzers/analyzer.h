@@ -54,5 +54,6 @@ extern const struct analyzer analyzer_lockup;	/* kernel/an_klockup.c */
 extern const struct analyzer analyzer_kpanic;	/* kernel/an_kpanic.c */
 extern const struct analyzer analyzer_logs;	/* logs/an_logs.c */
 extern const struct analyzer analyzer_zdump;	/* zdump/an_zdump.c */
+extern const struct analyzer analyzer_bundle;	/* bundle/an_bundle.c (after logs: tags their VMs) */
 
 #endif

@@ -18,6 +18,7 @@ const struct analyzer *const analyzers[] = {
 	&analyzer_kpanic,
 	&analyzer_logs,
 	&analyzer_zdump,
+	&analyzer_bundle,
 	&analyzer_signature,	/* last: the report's signature is its main finding's, logs' too */
 	NULL,
 };

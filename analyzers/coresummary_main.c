@@ -25,6 +25,7 @@ static void usage(FILE *out)
 	      "       coresummary [OPTIONS] FILE.vmss|FILE.vmsn|debug.guest|VMCORE [FILE.vmem]\n"
 	      "       coresummary [OPTIONS] LOGFILE\n"
 	      "       coresummary [OPTIONS] vmkernel-zdump.N|vmx-zdump.NNN|NAME-zdump.NNN\n"
+	      "       coresummary [OPTIONS] [--vm NAME] BUNDLE\n"
 	      "\n"
 	      "One-command post-mortem summary of a Linux x86-64 process core: what crashed\n"
 	      "and where, what every thread is doing (identical stacks grouped), and for a\n"
@@ -41,6 +42,11 @@ static void usage(FILE *out)
 	      "encryption, zlib/gzip streams, its log text through the log parsers, an\n"
 	      "embedded ELF core analysed as a process core (the zdump layout itself is\n"
 	      "not public and is not decoded).\n"
+	      "A vm-support BUNDLE as it came (.tgz, .tar, .tar.xz, .zip, a vCenter bundle\n"
+	      "holding host bundles, or an extracted directory) gives its inventory, one\n"
+	      "timeline of every VM's vmware.log and the host's vmkernel/hostd/vobd logs,\n"
+	      "and the kernel-image report of the checkpoint of the one VM that has one\n"
+	      "(several: exit 1 naming them); nothing is extracted by the bundle's names.\n"
 	      "\n"
 	      "Output:\n"
 	      "  (default)          human-readable text report on stdout\n"
@@ -64,6 +70,11 @@ static void usage(FILE *out)
 	      "                     or debuginfod; used only if its build-id matches)\n"
 	      "  --no-debuginfo     kernel images: guest memory only (kallsyms, BTF, ORC)\n"
 	      "\n"
+	      "Bundles:\n"
+	      "  --vm NAME          the VM (its displayName) whose checkpoint is analysed\n"
+	      "                     (--vmlinux, --no-debuginfo, --debug-dir, --dmesg apply\n"
+	      "                     to that checkpoint)\n"
+	      "\n"
 	      "Analysis:\n"
 	      "  --max-frames N     frames per thread (default 256)\n"
 	      "  --disable LIST     skip analyzers (comma-separated; see --list-analyzers)\n"
@@ -84,7 +95,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_JSON = 256, OPT_DOT, OPT_EXE, OPT_SYSROOT, OPT_DEBUG_DIR, OPT_ALL, OPT_MODULES,
-	OPT_MAX_FRAMES, OPT_DISABLE, OPT_LIST, OPT_FAIL_ON, OPT_DMESG, OPT_VMLINUX, OPT_NO_DEBUGINFO,
+	OPT_MAX_FRAMES, OPT_DISABLE, OPT_LIST, OPT_FAIL_ON, OPT_DMESG, OPT_VMLINUX, OPT_NO_DEBUGINFO, OPT_VM,
 };
 
 static const struct option long_opts[] = {
@@ -99,6 +110,7 @@ static const struct option long_opts[] = {
 	{ "dmesg", no_argument, NULL, OPT_DMESG },
 	{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
 	{ "no-debuginfo", no_argument, NULL, OPT_NO_DEBUGINFO },
+	{ "vm", required_argument, NULL, OPT_VM },
 	{ "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
 	{ "disable", required_argument, NULL, OPT_DISABLE },
 	{ "list-analyzers", no_argument, NULL, OPT_LIST },
@@ -187,6 +199,7 @@ int main(int argc, char **argv)
 		case OPT_DMESG: dmesg = true; break;
 		case OPT_VMLINUX: topt.vmlinux = optarg; break;
 		case OPT_NO_DEBUGINFO: topt.no_debuginfo = true; break;
+		case OPT_VM: topt.vm = optarg; break;
 		case OPT_MAX_FRAMES: {
 			char *end;
 			errno = 0;
@@ -207,7 +220,8 @@ int main(int argc, char **argv)
 				       analyzers[i]->targets == TARGET_PROCESS_CORE ? " [process cores]"
 				       : analyzers[i]->targets == TARGET_KERNEL_IMAGE ? " [kernel images]"
 				       : analyzers[i]->targets == TARGET_LOG ? " [logs]"
-				       : analyzers[i]->targets == TARGET_ZDUMP ? " [zdumps]" : "");
+				       : analyzers[i]->targets == TARGET_ZDUMP ? " [zdumps]"
+				       : analyzers[i]->targets == TARGET_BUNDLE ? " [bundles]" : "");
 			return 0;
 		case OPT_FAIL_ON:
 			if (!cli_list_check(optarg, is_finding_kind, &bad))
@@ -261,21 +275,25 @@ int main(int argc, char **argv)
 		return fail(err);
 	/* Options of the other target kind are mistakes, not silently ignored. */
 	/* a zdump's options are its embedded core's (--exe, --sysroot, --debug-dir) */
-	bool kernel = t->ops->kind == TARGET_KERNEL_IMAGE, log = t->ops->kind == TARGET_LOG;
-	bool zdump = (t->ops->kind & TARGET_ZDUMP) != 0;
-	const char *wrong = (kernel || log) && topt.exe ? "--exe" : (kernel || log) && topt.sym.sysroot ? "--sysroot"
-			  : !kernel && topt.vmlinux ? "--vmlinux" : !kernel && topt.no_debuginfo ? "--no-debuginfo"
-			  : !kernel && dmesg ? "--dmesg" : log && topt.sym.debug_dir ? "--debug-dir"
-			  : (log || zdump) && topt.companion ? "a second file" : NULL;
+	unsigned kind = t->ops->kind;
+	bool bundle = kind & TARGET_BUNDLE, zdump = (kind & TARGET_ZDUMP) != 0,
+	     kernel = (kind & TARGET_KERNEL_IMAGE) && !bundle, log = kind == TARGET_LOG;
+	const char *what = bundle ? "a bundle" : kernel ? "a kernel image" : log ? "a log" : zdump ? "a zdump"
+		: "a process core";
+	const char *wrong = (kernel || log || bundle) && topt.exe ? "--exe"
+			  : (kernel || log || bundle) && topt.sym.sysroot ? "--sysroot"
+			  : !kernel && !bundle && topt.vmlinux ? "--vmlinux"
+			  : !kernel && !bundle && topt.no_debuginfo ? "--no-debuginfo"
+			  : !kernel && !bundle && dmesg ? "--dmesg" : log && topt.sym.debug_dir ? "--debug-dir"
+			  : (log || bundle || zdump) && topt.companion ? "a second file" : NULL;
 	if (wrong) {
 		target_destroy(t);
-		return cli_usage_error("coresummary", "%s does not apply to %s", wrong,
-				       kernel ? "a kernel image" : log ? "a log" : zdump ? "a zdump" : "a process core");
+		return cli_usage_error("coresummary", "%s does not apply to %s", wrong, what);
 	}
 	struct report r;
 	report_init(&r);
 	r.input = path;
-	r.target_kind = kernel ? "kernel-image" : log ? "log" : zdump ? "zdump" : "process-core";
+	r.target_kind = bundle ? "bundle" : kernel ? "kernel-image" : log ? "log" : zdump ? "zdump" : "process-core";
 	/* --dmesg wants the log alone: no unwinding of every task for it. */
 	err = dmesg ? analyzer_klog.run(t, &aopt, &r) : analyzers_run(t, &aopt, disable, &r);
 	if (!err && dmesg) {

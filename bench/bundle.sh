@@ -21,8 +21,11 @@
 # (a reader must then stage it).  Needs 4x the checkpoint + 1 GiB free next to
 # the guest cache, 13 GiB for big (BENCH_OUT overrides the work dir).
 # BENCH_SHAPE=small runs the same on the 256 MiB guest (a quick check of the
-# script, not the issue's benchmark).  Not in bench/run.sh yet: add it there
-# when vmss2core --vm exists.
+# script, not the issue's benchmark).  du cannot see files without a name
+# (vmss2core stages into O_TMPFILE files beside its output): BENCH_TMPFS=SIZE
+# (e.g. 2G; root) mounts a private tmpfs of that size as the work dir and
+# samples the extra disk with df instead, which counts them (wall times are
+# then tmpfs times for both routes).
 #
 # usage: bench/bundle.sh BINDIR
 # Until vmss2core has --vm (the bundle reader of issue 9) it says so and exits 1.
@@ -43,6 +46,15 @@ W=${BENCH_OUT:-$(dirname "$(dirname "$B")")/bench-bundle}
 mkdir -p "$W"
 rm -rf "${W:?}"/*
 trap 'rm -rf "${W:?}"/*' EXIT
+if [ -n "${BENCH_TMPFS:-}" ]; then
+	mount -t tmpfs -o size="$BENCH_TMPFS" tmpfs "$W"
+	trap 'rm -rf "${W:?}"/*; umount "$W"' EXIT
+fi
+# used DIR: bytes allocated in DIR (du), or on the private tmpfs (df: files without a name too)
+used() {
+	if [ -n "${BENCH_TMPFS:-}" ]; then echo $(( $(df -B1 --output=used "$W" | tail -1) - base ))
+	else du -sB1 "$1" 2>/dev/null | cut -f1; fi
+}
 free=$(df -B1 --output=avail "$W" | tail -1)
 need=$((4 * $(python3 -c 'import json,sys; print(sum(f["size"] for f in json.load(open(sys.argv[1]))["vms"][0]["files"]))' "$B/facts.json") + (1 << 30)))
 [ "$free" -gt "$need" ] || { echo "bench/bundle.sh: $W has $((free >> 30)) GiB free, needs $((need >> 30))" >&2; exit 3; }
@@ -51,15 +63,16 @@ need=$((4 * $(python3 -c 'import json,sys; print(sum(f["size"] for f in json.loa
 measure() {
 	local dir=$1; shift
 	rm -rf "$dir"; mkdir -p "$dir/tmp"; sync
+	base=$(df -B1 --output=used "$W" | tail -1)
 	TMPDIR=$dir/tmp /usr/bin/time -f '%e %M' -o "$W/time" "$@" >"$W/out" 2>&1 &
 	local pid=$! peak=0 u
 	while kill -0 $pid 2>/dev/null; do
-		u=$(du -sB1 "$dir" 2>/dev/null | cut -f1) || u=0
+		u=$(used "$dir") || u=0
 		[ "${u:-0}" -gt "$peak" ] && peak=$u
 		sleep 0.2
 	done
 	wait $pid || { echo "bench/bundle.sh: failed: $*" >&2; cat "$W/out" >&2; exit 3; }
-	u=$(du -sB1 "$dir" | cut -f1); [ "$u" -gt "$peak" ] && peak=$u
+	u=$(used "$dir"); [ "$u" -gt "$peak" ] && peak=$u
 	read -r t r <"$W/time"
 	echo "$t $r $peak $(du -B1 "$dir/vmss.core" | cut -f1)"
 }

@@ -4,7 +4,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=${1:-$HERE/../build/bin}
 rc=0
-for b in "$HERE"/vmss2core.sh "$HERE"/coresummary.sh "$HERE"/kernel.sh "$HERE"/zdump.sh; do
+for b in "$HERE"/vmss2core.sh "$HERE"/bundle.sh "$HERE"/coresummary.sh "$HERE"/kernel.sh "$HERE"/zdump.sh; do
 	[ -x "$b" ] || continue
 	echo "== $(basename "$b")"
 	"$b" "$BIN" || rc=1

@@ -19,6 +19,16 @@ static const struct dynlib_fn names[] = {
 	FN(archive_read_data, read_data), FN(archive_filter_count, filter_count),
 	FN(archive_filter_code, filter_code), FN(archive_filter_bytes, filter_bytes),
 	FN(archive_error_string, error_string), FN(archive_set_error, set_error),
+	FN(archive_read_support_filter_lzma, filter_lzma), FN(archive_read_support_format_tar, format_tar),
+	FN(archive_read_support_format_zip, format_zip), FN(archive_read_support_format_cpio, format_cpio),
+	FN(archive_read_support_format_7zip, format_7zip), FN(archive_read_set_read_callback, set_read_callback),
+	FN(archive_read_set_seek_callback, set_seek_callback), FN(archive_read_set_skip_callback, set_skip_callback),
+	FN(archive_read_set_callback_data, set_callback_data), FN(archive_read_open1, read_open1),
+	FN(archive_read_data_block, read_data_block), FN(archive_entry_pathname, entry_pathname),
+	FN(archive_entry_hardlink, entry_hardlink), FN(archive_entry_symlink, entry_symlink),
+	FN(archive_entry_filetype, entry_filetype), FN(archive_entry_size_is_set, entry_size_is_set),
+	FN(archive_entry_size, entry_size), FN(archive_entry_mtime_is_set, entry_mtime_is_set),
+	FN(archive_entry_mtime, entry_mtime),
 };
 #undef FN
 

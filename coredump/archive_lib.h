@@ -12,6 +12,7 @@
 #define COREKIT_ARCHIVE_LIB_H
 
 #include <archive.h>
+#include <archive_entry.h>
 
 #include "error.h"
 
@@ -33,6 +34,26 @@ struct archive_lib {
 	__typeof__(archive_filter_bytes) *filter_bytes;
 	__typeof__(archive_error_string) *error_string;
 	__typeof__(archive_set_error) *set_error;
+	/* bundles (bundle_walk.c): archive formats, seekable opens, members */
+	__typeof__(archive_read_support_filter_lzma) *filter_lzma;
+	__typeof__(archive_read_support_format_tar) *format_tar;
+	__typeof__(archive_read_support_format_zip) *format_zip;
+	__typeof__(archive_read_support_format_cpio) *format_cpio;
+	__typeof__(archive_read_support_format_7zip) *format_7zip;
+	__typeof__(archive_read_set_read_callback) *set_read_callback;
+	__typeof__(archive_read_set_seek_callback) *set_seek_callback;
+	__typeof__(archive_read_set_skip_callback) *set_skip_callback;
+	__typeof__(archive_read_set_callback_data) *set_callback_data;
+	__typeof__(archive_read_open1) *read_open1;
+	__typeof__(archive_read_data_block) *read_data_block;
+	__typeof__(archive_entry_pathname) *entry_pathname;
+	__typeof__(archive_entry_hardlink) *entry_hardlink;
+	__typeof__(archive_entry_symlink) *entry_symlink;
+	__typeof__(archive_entry_filetype) *entry_filetype;
+	__typeof__(archive_entry_size_is_set) *entry_size_is_set;
+	__typeof__(archive_entry_size) *entry_size;
+	__typeof__(archive_entry_mtime_is_set) *entry_mtime_is_set;
+	__typeof__(archive_entry_mtime) *entry_mtime;
 };
 
 /* Load libarchive; purpose says what for in the error ("zstd-compressed input"):

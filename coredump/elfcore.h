@@ -20,6 +20,7 @@
 
 #include "linux_kernel.h"
 #include "machine.h"
+#include "outfile.h"
 
 /* Called now and then while copying; done/total in bytes of guest RAM. */
 typedef void elfcore_progress_fn(void *arg, uint64_t done, uint64_t total);
@@ -37,7 +38,22 @@ struct elfcore_options {
 	 */
 	struct linux_kernel_scan *scan;
 	struct linux_kernel *detected;
+	/*
+	 * Optional: the guest memory is already in the output, an outfile the
+	 * caller opened with outfile_adopt(): every run of m is a MEM_RUN_FILE
+	 * of that same file (checked).  Nothing is copied: the loads point at the
+	 * runs where they are (elfcore_in_place_fits() says whether the
+	 * headers fit in front), memory is only read (for the scan and
+	 * progress) and the headers are written.  elfcore_write() commits or
+	 * aborts *in_place either way; out_path and force are then unused.
+	 */
+	struct outfile *in_place;
 };
+
+/* Where elfcore_write() puts m's first memory data (the room for headers and notes, a multiple of 4096). */
+uint64_t elfcore_data_start(const struct machine *m);
+/* Do the headers of m's core fit before its runs' data, in place (every run a MEM_RUN_FILE)? */
+int elfcore_in_place_fits(const struct machine *m);
 
 /*
  * kernel may be NULL (or kernel->found == 0): physical PT_LOADs only, no

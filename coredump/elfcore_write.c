@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elfcore_notes.h"
@@ -206,6 +207,47 @@ static struct ck_error *plan_segments(const struct machine *m, struct seg **segs
 	return NULL;
 }
 
+/*
+ * In place: the runs are already in the output file, each at its own offset.
+ * A segment is a stretch of runs contiguous both physically and in the
+ * file.  *min_off: the lowest data offset (the headers must fit before it).
+ */
+static struct ck_error *plan_in_place(const struct machine *m, int out_fd, struct seg **segs_ret,
+				      size_t *nsegs_ret, uint64_t *end_ret, uint64_t *min_off)
+{
+	struct stat out, st;
+	if (fstat(out_fd, &out) < 0)
+		return ck_error_errno(errno, "in-place output: fstat");
+	struct seg *segs = calloc(m->nruns ? m->nruns : 1, sizeof(*segs));
+	if (!segs)
+		return &ck_enomem;
+	size_t n = 0;
+	uint64_t end = 0, lo = UINT64_MAX;
+	for (size_t i = 0; i < m->nruns; i++) {
+		const struct mem_run *r = &m->runs[i];
+		if (r->kind != MEM_RUN_FILE || fstat(m->files[r->file].fd, &st) < 0 || st.st_dev != out.st_dev ||
+		    st.st_ino != out.st_ino) {
+			free(segs);
+			return ck_error_create(CK_ERR_SYSTEM, "in-place output: memory run at 0x%" PRIx64
+					       " is not in the output file", r->pa);
+		}
+		uint64_t off = (uint64_t)r->off;
+		if (n && segs[n - 1].pa + segs[n - 1].len == r->pa && segs[n - 1].off + segs[n - 1].len == off) {
+			segs[n - 1].len += r->len;
+			segs[n - 1].nruns++;
+		} else {
+			segs[n++] = (struct seg){ .pa = r->pa, .len = r->len, .off = off, .run = i, .nruns = 1 };
+		}
+		end = off + r->len > end ? off + r->len : end;
+		lo = off < lo ? off : lo;
+	}
+	*segs_ret = segs;
+	*nsegs_ret = n;
+	*end_ret = end;
+	*min_off = lo;
+	return NULL;
+}
+
 struct phdrs {
 	Elf64_Phdr *p;
 	size_t n, cap;
@@ -339,7 +381,7 @@ static struct ck_error *copy_chunk_data(struct copy_chunk *cc, uint64_t pa, cons
 		return err;
 	size_t ws = 0, i = 0;
 	int in_data = 0;
-	while (buf && i < n) {	/* buf NULL: known zeros, left as a hole */
+	while (buf && !c->opts->in_place && i < n) {	/* buf NULL: known zeros, left as a hole; in place: there */
 		size_t g = GRANULE - (size_t)((pa + i) & (GRANULE - 1));	/* to the next 4 KiB boundary */
 		if (g > n - i)
 			g = n - i;
@@ -439,26 +481,68 @@ static struct ck_error *header_room(const struct machine *m, size_t nsegs, uint6
 	return NULL;
 }
 
+uint64_t elfcore_data_start(const struct machine *m)
+{
+	struct seg *segs = NULL;
+	size_t nsegs = 0;
+	uint64_t end, room = UINT64_MAX;
+	struct ck_error *err = plan_segments(m, &segs, &nsegs, &end);
+	if (!err)
+		err = header_room(m, nsegs, &room);
+	ck_error_destroy(err);
+	free(segs);
+	return err ? UINT64_MAX : room;
+}
+
+int elfcore_in_place_fits(const struct machine *m)
+{
+	/* the segments plan_in_place will make: runs contiguous physically and in the file */
+	size_t nsegs = 0;
+	uint64_t lo = UINT64_MAX, room;
+	for (size_t i = 0; i < m->nruns; i++) {
+		const struct mem_run *r = &m->runs[i], *p = i ? &m->runs[i - 1] : NULL;
+		if (r->kind != MEM_RUN_FILE)
+			return 0;
+		if (!p || p->pa + p->len != r->pa || (uint64_t)p->off + p->len != (uint64_t)r->off)
+			nsegs++;
+		lo = (uint64_t)r->off < lo ? (uint64_t)r->off : lo;
+	}
+	struct ck_error *err = header_room(m, nsegs, &room);
+	ck_error_destroy(err);
+	return !err && m->nruns && room <= lo;
+}
+
 struct ck_error *elfcore_write(const struct machine *m, const struct linux_kernel *kernel,
 			       const struct elfcore_options *opts)
 {
-	if (!m->nruns)
+	if (!m->nruns) {
+		if (opts->in_place)
+			outfile_abort(opts->in_place);
 		return ck_error_create(CK_ERR_INPUT, "%s: the machine has no memory to write", opts->out_path);
+	}
 	struct notebuf nb = { 0 };
 	struct phdrs ph = { 0 };
 	struct seg *segs = NULL;
 	size_t nsegs = 0;
-	struct outfile out = { .fd = -1 };
+	struct outfile own = { .fd = -1 }, *out = opts->in_place ? opts->in_place : &own;
+	const char *out_path = out->path ? out->path : opts->out_path;
 	const char **inputs = NULL;
 	struct copier c = { .m = m, .opts = opts, .total = machine_ram_bytes(m) };
-	uint64_t end = 0, data_start = 0;
+	uint64_t end = 0, data_start = 0, min_off = 0;
 	struct ck_error *err;
-	if ((err = plan_segments(m, &segs, &nsegs, &end)) ||
+	if ((err = opts->in_place ? plan_in_place(m, out->fd, &segs, &nsegs, &end, &min_off)
+				  : plan_segments(m, &segs, &nsegs, &end)) ||
 	    (err = header_room(m, nsegs, &data_start)))
 		goto fail;
-	for (size_t i = 0; i < nsegs; i++)
+	if (opts->in_place && data_start > min_off) {
+		err = ck_error_create(CK_ERR_SYSTEM, "%s: the headers need 0x%" PRIx64 " bytes, the data starts at 0x%"
+				      PRIx64, out_path, data_start, min_off);
+		goto fail;
+	}
+	for (size_t i = 0; !opts->in_place && i < nsegs; i++)
 		segs[i].off += data_start;
-	end += data_start;
+	if (!opts->in_place)
+		end += data_start;
 	if (!(c.buf = malloc(COPY_BUF))) {
 		err = &ck_enomem;
 		goto fail;
@@ -471,10 +555,10 @@ struct ck_error *elfcore_write(const struct machine *m, const struct linux_kerne
 	for (size_t i = 0; i < m->nfiles; i++)
 		inputs[i] = m->files[i].path;
 	struct outfile_rules rules = { .force = opts->force, .inputs = inputs, .ninputs = m->nfiles };
-	if ((err = outfile_open(&out, opts->out_path, &rules)))
+	if (!opts->in_place && (err = outfile_open(&own, opts->out_path, &rules)))
 		goto fail;
-	c.fd = out.fd;
-	c.out = &out;
+	c.fd = out->fd;
+	c.out = out;
 	if ((err = copy_memory(&c, segs, nsegs)))
 		goto fail;
 	if (opts->scan) {
@@ -490,20 +574,20 @@ struct ck_error *elfcore_write(const struct machine *m, const struct linux_kerne
 			    (ph.n >= PN_XNUM ? sizeof(Elf64_Shdr) : 0);
 	if (note_off + nb.len > data_start) {
 		err = ck_error_create(CK_ERR_SYSTEM, "%s: internal error: headers need 0x%" PRIx64
-				      " bytes, 0x%" PRIx64 " reserved", opts->out_path, note_off + nb.len, data_start);
+				      " bytes, 0x%" PRIx64 " reserved", out_path, note_off + nb.len, data_start);
 		goto fail;
 	}
 	ph.p[0].p_offset = note_off;
-	if ((err = write_headers(out.fd, opts->out_path, &ph, &nb, note_off)))
+	if ((err = write_headers(out->fd, out_path, &ph, &nb, note_off)))
 		goto fail;
-	if (ftruncate(out.fd, (off_t)end) < 0) {
-		err = ck_error_errno(errno, "%s: setting the file size", opts->out_path);
+	if (ftruncate(out->fd, (off_t)end) < 0) {
+		err = ck_error_errno(errno, "%s: setting the file size", out_path);
 		goto fail;
 	}
-	err = outfile_commit(&out);
+	err = outfile_commit(out);
 fail:
 	if (err)
-		outfile_abort(&out);
+		outfile_abort(out);
 	free(inputs);
 	free(c.buf);
 	free(segs);

@@ -89,3 +89,23 @@ void ck_error_destroy(struct ck_error *err)
 	free(err->msg);
 	free(err);
 }
+
+struct ck_error *ck_error_replace(struct ck_error *err, const char *from, const char *to)
+{
+	if (!err || err == &ck_enomem || !*from)
+		return err;
+	size_t fl = strlen(from), tl = strlen(to), at = 0;
+	for (char *p; (p = strstr(err->msg + at, from));) {
+		size_t pre = (size_t)(p - err->msg), rest = strlen(p + fl);
+		char *msg = malloc(pre + tl + rest + 1);
+		if (!msg)
+			break;	/* keep the message with from rather than lose it */
+		memcpy(msg, err->msg, pre);
+		memcpy(msg + pre, to, tl);
+		memcpy(msg + pre + tl, p + fl, rest + 1);
+		free(err->msg);
+		err->msg = msg;
+		at = pre + tl;
+	}
+	return err;
+}

@@ -61,6 +61,8 @@ struct ck_error *ck_error_at(const char *path, unsigned long long off, const cha
 /* Prepend "CONTEXT: " to err's message; returns err (possibly replaced by &ck_enomem). */
 struct ck_error *ck_error_prefix(struct ck_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Every mention of from in err's message replaced by to (a temporary's /proc path by the user's name); returns err. */
+struct ck_error *ck_error_replace(struct ck_error *err, const char *from, const char *to);
 void ck_error_destroy(struct ck_error *err);	/* NULL and &ck_enomem are fine */
 
 #endif

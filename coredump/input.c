@@ -193,6 +193,11 @@ struct input_class input_classify(const char *name, int fd, const uint8_t *head,
 		c.kind = INPUT_TAR;
 		return c;
 	}
+	/* a local file header, or the end record of an empty archive */
+	if (len >= 4 && (memcmp(head, "PK\3\4", 4) == 0 || memcmp(head, "PK\5\6", 4) == 0)) {
+		c.kind = INPUT_ZIP;
+		return c;
+	}
 	if ((c.format = machine_format_claim(name ? name : "", head, len)))
 		c.kind = INPUT_MACHINE;
 	return c;
@@ -222,12 +227,16 @@ static struct ck_error *open_compressed(const char *path, int fd, struct input *
 	uint8_t head[FORMAT_PROBE_BYTES];
 	size_t len = 0;
 	struct ck_error *err = unpack_begin(path, fd, in->compression, &u);
-	if (!err)
-		err = unpack_head(u, head, sizeof(head), &len);
+	if (!err && (err = unpack_head(u, head, sizeof(head), &len)) && len > TAR_MAGIC_OFF + 5 &&
+	    INPUT_IS_BUNDLE(input_classify("", -1, head, len).kind)) {
+		/* a damaged or truncated bundle: the bundle reader warns where it ends */
+		ck_error_destroy(err);
+		err = NULL;
+	}
 	if (!err) {
 		/* Content the readers cannot take needs no copy; a name means nothing inside. */
 		in->cls = input_classify("", -1, head, len);
-		if (in->cls.kind != INPUT_UNKNOWN && in->cls.kind != INPUT_TAR)
+		if (in->cls.kind != INPUT_UNKNOWN && !INPUT_IS_BUNDLE(in->cls.kind))
 			err = unpack_to_temp(u, tempfile_dir(), &in->fd);
 	}
 	unpack_end(u);
@@ -252,11 +261,16 @@ struct ck_error *input_open(const char *path, struct input *in)
 	uint8_t head[FORMAT_PROBE_BYTES];
 	size_t len = 0;
 	struct ck_error *err = NULL;
-	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
+	int known = fstat(fd, &st) == 0, dir = known && S_ISDIR(st.st_mode);
+	if (dir)
+		in->cls.kind = INPUT_DIR;
+	else if (known && !S_ISREG(st.st_mode))
 		err = ck_error_create(CK_ERR_INPUT, "%s: not a regular file", path);
 	else
 		err = read_head(fd, path, head, &len);
-	if (!err && is_zdump(path, fd, head, len)) {
+	if (dir) {
+		in->path = path;
+	} else if (!err && is_zdump(path, fd, head, len)) {
 		/* its content is scanned as it is, compressed streams and all */
 		in->cls.kind = INPUT_ZDUMP;
 		in->path = path;
@@ -266,7 +280,7 @@ struct ck_error *input_open(const char *path, struct input *in)
 			in->name = NULL;
 			err = &ck_enomem;
 		}
-		in->path = in->fdpath;
+		in->path = in->fd >= 0 ? in->fdpath : path;	/* no copy of a compressed bundle */
 	} else if (!err) {
 		in->cls = input_classify(path, fd, head, len);
 		in->path = path;
@@ -281,33 +295,21 @@ struct ck_error *input_open(const char *path, struct input *in)
 
 struct ck_error *input_error(const struct input *in, struct ck_error *err)
 {
-	if (!err || err == &ck_enomem || in->fd < 0)
-		return err;
-	size_t from = strlen(in->fdpath), to = strlen(in->name), at = 0;
-	for (char *p; (p = strstr(err->msg + at, in->fdpath));) {
-		size_t pre = (size_t)(p - err->msg), rest = strlen(p + from);
-		char *msg = malloc(pre + to + rest + 1);
-		if (!msg)
-			break;	/* keep the message with the /proc path rather than lose it */
-		memcpy(msg, err->msg, pre);
-		memcpy(msg + pre, in->name, to);
-		memcpy(msg + pre + to, p + from, rest + 1);
-		free(err->msg);
-		err->msg = msg;
-		at = pre + to;
-	}
-	return err;
+	return in->fd < 0 ? err : ck_error_replace(err, in->fdpath, in->name);
 }
 
 struct ck_error *input_unsupported(const struct input *in, const char *expected)
 {
 	const char *comp = input_compression_name(in->compression);
-	if (in->cls.kind == INPUT_TAR)
-		return ck_error_create(CK_ERR_INPUT, "%s: a %s%star archive: bundles are not supported yet",
-				       in->name, comp ? comp : "", comp ? "-compressed " : "");
 	if (in->cls.kind == INPUT_ZDUMP)
 		return ck_error_create(CK_ERR_INPUT, "%s: an ESXi zdump, not %s (coresummary triages zdumps)",
 				       in->name, expected);
+	static const char *const what[] = { [INPUT_TAR] = "tar archive", [INPUT_ZIP] = "zip archive",
+					    [INPUT_DIR] = "directory" };
+	if (INPUT_IS_BUNDLE(in->cls.kind))
+		return ck_error_create(CK_ERR_INPUT, "%s: a %s%s%s: bundles are not supported yet here (vmss2core"
+				       " [--vm NAME] BUNDLE converts a bundle's checkpoint); not %s", in->name,
+				       comp ? comp : "", comp ? "-compressed " : "", what[in->cls.kind], expected);
 	return ck_error_create(CK_ERR_INPUT, "%s: %s%snot %s", in->name, comp ? comp : "",
 			       comp ? "-compressed, but " : "", expected);
 }

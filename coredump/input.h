@@ -16,7 +16,9 @@
  *                ("DataTransformEnvelope") at offset 4096; never decompressed
  *                here (its content is scanned, zdump_scan.h), and an ELF file
  *                stays an ELF file whatever its name
- *   tar          "ustar" at offset 257 (the future bundles: refused for now)
+ *   bundles      tar ("ustar" at offset 257, also compressed: recognised from
+ *                the decompressed head, without a copy), zip ("PK\3\4"), or a
+ *                directory: read by the bundle reader (bundle.h)
  *   machine      a machine format's magic (format.h: .vmss/.vmsn, kdump);
  *                debug.guest has no magic, so its reader alone looks at the
  *                name, and a broken .vmss is named by the checkpoint reader
@@ -43,7 +45,9 @@ enum input_kind {
 	INPUT_PROCESS_CORE,	/* ELF core of one process */
 	INPUT_MACHINE,		/* a machine image: format says which reader */
 	INPUT_ELF,		/* an ELF file that is not a core */
-	INPUT_TAR,		/* a tar archive */
+	INPUT_TAR,		/* a tar archive (a bundle) */
+	INPUT_ZIP,		/* a zip archive (a bundle) */
+	INPUT_DIR,		/* a directory (an extracted bundle) */
 	INPUT_ZDUMP,		/* an ESXi zdump (zdump_scan.h) */
 };
 
@@ -54,6 +58,9 @@ enum input_zdump_name {
 	ZDUMP_NAME_VMX,		/* vmx-zdump.NNN: a VMX's core, in the VM's directory */
 	ZDUMP_NAME_USERWORLD,	/* NAME-zdump.NNN: another user world's (hostd-worker, vpxa, ...) */
 };
+
+/* A support bundle (tar, zip, directory): bundle_open() reads it. */
+#define INPUT_IS_BUNDLE(k) ((k) == INPUT_TAR || (k) == INPUT_ZIP || (k) == INPUT_DIR)
 
 enum input_compression {
 	INPUT_PLAIN = 0,
@@ -107,7 +114,8 @@ struct input {
 
 /*
  * Classify path; a compressed file is decompressed into the temporary first
- * (a compressed tar is recognised without one).  Bad compressed data is
+ * (a compressed tar or zip is recognised without one; a directory is
+ * INPUT_DIR).  Bad compressed data is
  * CK_ERR_INPUT "PATH: offset 0xOFF: zstd: what was wrong" (OFF: how far the
  * compressed file had been read); a $TMPDIR that cannot hold the copy is
  * CK_ERR_SYSTEM.  in is filled (and must be input_close()d) only on success.
@@ -118,7 +126,7 @@ struct ck_error *input_open(const char *path, struct input *in);
  * errors of readers that opened in->path).  Returns err. */
 struct ck_error *input_error(const struct input *in, struct ck_error *err);
 
-/* "PATH: a tar archive: ..." and "PATH: not a ..." for kinds a command cannot read. */
+/* "PATH: a tar archive (a bundle): ..." and "PATH: not a ..." for kinds a command cannot read. */
 struct ck_error *input_unsupported(const struct input *in, const char *expected);
 
 /* Close the copy (readers that opened in->path keep their own descriptors). */

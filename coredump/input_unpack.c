@@ -171,11 +171,13 @@ static struct ck_error *check_gzip_trailer(struct unpack *u)
 			   crc, isize, (uint32_t)u->crc, (uint32_t)u->total);
 }
 
-/* Fill buf with content up to UNPACK_BUF bytes or the end of the stream. */
-static struct ck_error *fill(struct unpack *u)
+/* Fill buf with content up to want (<= UNPACK_BUF) bytes or the end of the stream. */
+static struct ck_error *fill_to(struct unpack *u, size_t want)
 {
-	while (u->buflen < UNPACK_BUF && !u->eof) {
-		la_ssize_t n = u->lib.read_data(u->a, u->buf + u->buflen, UNPACK_BUF - u->buflen);
+	while (u->buflen < want && !u->eof) {
+		/* 64 KiB at a time: data before an error in the stream is kept (a truncated bundle's head) */
+		size_t ask = want - u->buflen < (64 << 10) ? want - u->buflen : (64 << 10);
+		la_ssize_t n = u->lib.read_data(u->a, u->buf + u->buflen, ask);
 		if (n < 0)
 			return stream_error(u);
 		if (n == 0) {
@@ -194,13 +196,13 @@ static struct ck_error *fill(struct unpack *u)
 
 struct ck_error *unpack_head(struct unpack *u, uint8_t *buf, size_t len, size_t *got)
 {
-	struct ck_error *err = u->head_taken ? ck_error_create(CK_ERR_SYSTEM, "unpack_head twice") : fill(u);
-	if (err)
-		return err;
+	struct ck_error *err = u->head_taken ? ck_error_create(CK_ERR_SYSTEM, "unpack_head twice")
+					     : fill_to(u, UNPACK_BUF);
 	u->head_taken = true;
+	/* what came before an error too: a truncated bundle is still one (its reader says where it ends) */
 	*got = len < u->buflen ? len : u->buflen;
 	memcpy(buf, u->buf, *got);
-	return NULL;
+	return err;
 }
 
 struct ck_error *unpack_to_temp(struct unpack *u, const char *tmpdir, int *fd_ret)
@@ -209,7 +211,7 @@ struct ck_error *unpack_to_temp(struct unpack *u, const char *tmpdir, int *fd_re
 	struct ck_error *err = tempfile_create(tmpdir, &fd);
 	off_t off = 0;
 	while (!err) {
-		if ((err = fill(u)))
+		if ((err = fill_to(u, UNPACK_BUF)))
 			break;
 		if (u->buflen) {
 			if ((err = tempfile_write_sparse(fd, u->buf, u->buflen, off)))

@@ -24,7 +24,8 @@ struct unpack;
 
 /* path: for messages; fd: the compressed file (read from offset 0, not closed here). */
 struct ck_error *unpack_begin(const char *path, int fd, enum input_compression c, struct unpack **ret);
-/* Up to len bytes from the start of the content; *got < len only at its end.  Once, before unpack_to_temp. */
+/* Up to len bytes from the start of the content; *got < len only at its end.  Once, before unpack_to_temp.
+ * On an error in the data, *got is what came before it. */
 struct ck_error *unpack_head(struct unpack *u, uint8_t *buf, size_t len, size_t *got);
 /* The whole content into a temporary in tmpdir; *fd_ret is read-write, already unlinked. */
 struct ck_error *unpack_to_temp(struct unpack *u, const char *tmpdir, int *fd_ret);

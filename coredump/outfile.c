@@ -6,8 +6,10 @@
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,7 +69,8 @@ static void unguard(struct outfile *o)
 	o->old_mask = NULL;
 }
 
-struct ck_error *outfile_open(struct outfile *o, const char *path, const struct outfile_rules *rules)
+/* The rules, the names (destination and temporary pattern), then the signals blocked: what open and adopt share. */
+static struct ck_error *prepare(struct outfile *o, const char *path, const struct outfile_rules *rules)
 {
 	*o = (struct outfile){ .fd = -1, .force = rules->force };
 	struct ck_error *err = outfile_check(path, rules);
@@ -104,14 +107,55 @@ struct ck_error *outfile_open(struct outfile *o, const char *path, const struct 
 		free(o->old_mask);
 		o->old_mask = NULL;
 	}
-	o->fd = mkostemp(o->tmp, O_CLOEXEC);
-	if (o->fd < 0) {
-		err = ck_error_errno(errno, "%s: cannot create a temporary file next to it", path);
-		unguard(o);
-		free(o->tmp);
-		free(o->path);
-		*o = (struct outfile){ .fd = -1 };
+	return NULL;
+}
+
+/* Undo prepare() after the temporary could not be made. */
+static struct ck_error *unprepare(struct outfile *o, struct ck_error *err)
+{
+	unguard(o);
+	free(o->tmp);
+	free(o->path);
+	*o = (struct outfile){ .fd = -1 };
+	return err;
+}
+
+struct ck_error *outfile_open(struct outfile *o, const char *path, const struct outfile_rules *rules)
+{
+	struct ck_error *err = prepare(o, path, rules);
+	if (err)
 		return err;
+	o->fd = mkostemp(o->tmp, O_CLOEXEC);
+	if (o->fd < 0)
+		return unprepare(o, ck_error_errno(errno, "%s: cannot create a temporary file next to it", path));
+	return NULL;
+}
+
+struct ck_error *outfile_adopt(struct outfile *o, const char *path, const struct outfile_rules *rules, int fd)
+{
+	struct ck_error *err = prepare(o, path, rules);
+	if (err)
+		return err;
+	char from[32];
+	snprintf(from, sizeof(from), "/proc/self/fd/%d", fd);
+	size_t n = strlen(o->tmp);
+	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	for (int tries = 0;; tries++) {
+		uint8_t r[6];
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			for (size_t i = 0; i < sizeof(r); i++)
+				r[i] = (uint8_t)(rand() ^ getpid() ^ tries);
+		for (size_t i = 0; i < 6; i++)
+			o->tmp[n - 6 + i] = chars[r[i] % (sizeof(chars) - 1)];
+		if (linkat(AT_FDCWD, from, AT_FDCWD, o->tmp, AT_SYMLINK_FOLLOW) == 0)
+			break;
+		if (errno != EEXIST || tries == 100)
+			return unprepare(o, ck_error_errno(errno, "%s: cannot give its data a name next to it", path));
+	}
+	if ((o->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		err = ck_error_errno(errno, "%s: dup", path);
+		unlink(o->tmp);
+		return unprepare(o, err);
 	}
 	return NULL;
 }

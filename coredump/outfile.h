@@ -58,6 +58,15 @@ struct outfile {
 struct ck_error *outfile_check(const char *path, const struct outfile_rules *rules);
 
 struct ck_error *outfile_open(struct outfile *o, const char *path, const struct outfile_rules *rules);
+/*
+ * Like outfile_open, but the data is already written: fd is an unnamed file
+ * (O_TMPFILE, tempfile.h) in path's directory, which gets the temporary's
+ * name now (linkat through /proc/self/fd) and becomes the output at commit.
+ * fd stays the caller's (o works on a duplicate).  CK_ERR_SYSTEM when the
+ * file cannot be linked there (another filesystem, no O_TMPFILE): the caller
+ * then writes a new file with outfile_open instead.
+ */
+struct ck_error *outfile_adopt(struct outfile *o, const char *path, const struct outfile_rules *rules, int fd);
 /* A pending SIGINT/SIGTERM/SIGHUP/SIGPIPE as a CK_ERR_SIGNAL error, else NULL. */
 struct ck_error *outfile_poll(struct outfile *o);
 /* Close, rename into place.  On error the temporary is removed; o is finished either way. */

@@ -73,18 +73,25 @@ static struct ck_error *pwrite_full(int fd, const uint8_t *p, size_t len, off_t 
 	return NULL;
 }
 
+/* Bytes from buf[i] (at file offset off + i) to the next block boundary of the file, at most len - i. */
+static size_t to_boundary(size_t i, size_t len, off_t off)
+{
+	size_t n = BLOCK - (size_t)((uint64_t)(off + (off_t)i) % BLOCK);
+	return len - i < n ? len - i : n;
+}
+
 struct ck_error *tempfile_write_sparse(int fd, const uint8_t *buf, size_t len, off_t off)
 {
 	size_t i = 0;
 	while (i < len) {
-		size_t n = len - i < BLOCK ? len - i : BLOCK;
+		size_t n = to_boundary(i, len, off);
 		if (all_zero(buf + i, n)) {
 			i += n;
 			continue;
 		}
 		size_t j = i + n;
 		while (j < len) {
-			size_t m = len - j < BLOCK ? len - j : BLOCK;
+			size_t m = to_boundary(j, len, off);
 			if (all_zero(buf + j, m))
 				break;
 			j += m;

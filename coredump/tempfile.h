@@ -18,8 +18,9 @@ const char *tempfile_dir(void);
 /* A read-write, close-on-exec file of mode 0600 in dir with no name: *fd_ret. */
 struct ck_error *tempfile_create(const char *dir, int *fd_ret);
 
-/* Write buf at off, leaving each all-zero 4 KiB block (counted from off, which
- * should be 4 KiB aligned) a hole; the caller sets the size with ftruncate. */
+/* Write buf at off, leaving each all-zero 4 KiB block of the file (blocks
+ * aligned to file offsets, so any off works) a hole; the caller sets the size
+ * with ftruncate. */
 struct ck_error *tempfile_write_sparse(int fd, const uint8_t *buf, size_t len, off_t off);
 
 #endif

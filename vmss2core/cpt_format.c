@@ -28,7 +28,8 @@ static int vmss_probe(const char *path, const uint8_t *head, size_t headlen)
 	return has_suffix(path, ".vmss") || has_suffix(path, ".vmsn");
 }
 
-static struct ck_error *vmss_open(const char *path, const char *companion, struct machine *m)
+struct ck_error *cpt_machine_open(const char *path, const char *companion, uint64_t companion_off,
+				  struct machine *m)
 {
 	struct cpt_file *f;
 	struct cpt_memory mem;
@@ -36,12 +37,17 @@ static struct ck_error *vmss_open(const char *path, const char *companion, struc
 	if (err)
 		return err;
 	if (!(err = cpt_meta_load(f, m)) && !(err = cpt_cpu_load(f, m)) &&
-	    !(err = cpt_memory_layout(f, companion, &mem))) {
+	    !(err = cpt_memory_layout(f, companion, companion_off, &mem))) {
 		err = cpt_memory_add_runs(&mem, m);
 		cpt_memory_fini(&mem);
 	}
 	cpt_destroy(f);
 	return err;
+}
+
+static struct ck_error *vmss_open(const char *path, const char *companion, struct machine *m)
+{
+	return cpt_machine_open(path, companion, 0, m);
 }
 
 const struct machine_format vmss_format = {

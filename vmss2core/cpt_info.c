@@ -215,7 +215,7 @@ struct ck_error *cpt_info_machine_open(const char *path, const char *companion, 
 	struct ck_error *missing = NULL;
 	struct cpt_memory mem;
 	if (!(err = cpt_meta_load(f, m)) && !(err = cpt_cpu_load(f, m))) {
-		if (!(err = cpt_memory_layout(f, companion, &mem))) {
+		if (!(err = cpt_memory_layout(f, companion, 0, &mem))) {
 			err = cpt_memory_add_runs(&mem, m);
 			cpt_memory_fini(&mem);
 		} else if (err->kind == CK_ERR_INPUT && cpt_memory_missing(f, companion)) {

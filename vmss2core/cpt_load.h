@@ -38,11 +38,23 @@ struct cpt_memory {
 
 /*
  * Work out the memory layout.  companion: the .vmem named by the user, or
- * NULL to derive it from f->path (.vmss/.vmsn -> .vmem).  Refuses compressed
- * memory, regions outside the blob and overlapping regions.
+ * NULL to derive it from f->path (.vmss/.vmsn -> .vmem); its RAM starts
+ * companion_off bytes into it (0, or a bundle's in-place copy).  Refuses
+ * compressed memory, regions outside the blob and overlapping regions.
  */
-struct ck_error *cpt_memory_layout(const struct cpt_file *f, const char *companion,
+struct ck_error *cpt_memory_layout(const struct cpt_file *f, const char *companion, uint64_t companion_off,
 				   struct cpt_memory *ret);
+
+/*
+ * The memory layout of a checkpoint whose .vmem (of vmem_size bytes) is not
+ * readable yet, as MEM_RUN_ZERO runs of m (off: the run's .vmem offset), for
+ * planning a core's layout.  RAM embedded in the checkpoint: CK_ERR_INPUT.
+ */
+struct ck_error *cpt_memory_plan(const struct cpt_file *f, uint64_t vmem_size, struct machine *m);
+
+/* vmss_format's open, with the .vmem's RAM starting companion_off bytes into it. */
+struct ck_error *cpt_machine_open(const char *path, const char *companion, uint64_t companion_off,
+				  struct machine *m);
 void cpt_memory_fini(struct cpt_memory *mem);
 /* 1 if guest RAM is not embedded and its memory file (companion, else the
  * .vmem named after f->path) is absent or its name cannot be derived. */
@@ -56,7 +68,5 @@ struct ck_error *cpt_cpu_load(const struct cpt_file *f, struct machine *m);
 /* Checkpoint/ and Snapshot/ metadata into m->meta. */
 struct ck_error *cpt_meta_load(const struct cpt_file *f, struct machine *m);
 
-/* The value of KEY = "VALUE" in .vmx text (key case-insensitive, |XX decoded), or NULL. */
-char *cpt_vmx_value(const char *vmx, const char *key);
 
 #endif

@@ -139,7 +139,7 @@ static struct ck_error *read_regions(const struct cpt_file *f, struct cpt_memory
 	return err;
 }
 
-struct ck_error *cpt_memory_layout(const struct cpt_file *f, const char *companion,
+struct ck_error *cpt_memory_layout(const struct cpt_file *f, const char *companion, uint64_t companion_off,
 				   struct cpt_memory *ret)
 {
 	struct cpt_memory mem = { 0 };
@@ -183,7 +183,13 @@ struct ck_error *cpt_memory_layout(const struct cpt_file *f, const char *compani
 					      mem.blob_path);
 			goto fail;
 		}
-		mem.blob_size = (uint64_t)st.st_size;
+		if ((uint64_t)st.st_size < companion_off) {
+			err = ck_error_create(CK_ERR_INPUT, "%s: %s is shorter than 0x%llx bytes", f->path,
+					      mem.blob_path, (unsigned long long)companion_off);
+			goto fail;
+		}
+		mem.blob_off = companion_off;
+		mem.blob_size = (uint64_t)st.st_size - companion_off;
 	}
 	if (mem.blob_size == 0) {
 		err = ck_error_create(CK_ERR_INPUT, "%s: guest memory %s is empty", f->path,
@@ -197,6 +203,22 @@ struct ck_error *cpt_memory_layout(const struct cpt_file *f, const char *compani
 fail:
 	cpt_memory_fini(&mem);
 	return err;
+}
+
+struct ck_error *cpt_memory_plan(const struct cpt_file *f, uint64_t vmem_size, struct machine *m)
+{
+	const struct cpt_tag *t = memory_tag(f);
+	if (t && t->size > 0)
+		return ck_error_create(CK_ERR_INPUT, "%s: guest memory is embedded", f->path);
+	struct cpt_memory mem = { .blob_size = vmem_size };
+	struct ck_error *err = read_regions(f, &mem);
+	for (size_t i = 0; !err && i < mem.nregions; i++)
+		err = machine_add_run(m, mem.regions[i].ppn * CPT_PAGE_SIZE, mem.regions[i].pages * CPT_PAGE_SIZE,
+				      MEM_RUN_ZERO, 0, (off_t)(mem.regions[i].page_num * CPT_PAGE_SIZE));
+	if (!err && mem.identity)
+		err = machine_add_run(m, 0, vmem_size, MEM_RUN_ZERO, 0, 0);
+	cpt_memory_fini(&mem);
+	return err ? err : machine_finish_runs(m);
 }
 
 void cpt_memory_fini(struct cpt_memory *mem)

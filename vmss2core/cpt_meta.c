@@ -8,66 +8,13 @@
  * every consumer here assumes x86-64.
  */
 #include "cpt_load.h"
+#include "vmx.h"
 
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-char *cpt_vmx_value(const char *vmx, const char *key)
-{
-	size_t klen = strlen(key);
-	for (const char *line = vmx; line && *line;) {
-		const char *eol = strchr(line, '\n');
-		const char *end = eol ? eol : line + strlen(line);
-		const char *p = line;
-		while (p < end && isspace((unsigned char)*p))
-			p++;
-		if ((size_t)(end - p) > klen && strncasecmp(p, key, klen) == 0) {
-			const char *q = p + klen;
-			while (q < end && (*q == ' ' || *q == '\t'))
-				q++;
-			if (q < end && *q == '=') {
-				q++;
-				while (q < end && (*q == ' ' || *q == '\t'))
-					q++;
-				if (q < end && *q == '"') {
-					q++;
-					const char *close = memchr(q, '"', (size_t)(end - q));
-					if (close) {
-						char *v = malloc((size_t)(close - q) + 1), *o = v;
-						if (!v)
-							return NULL;
-						for (const char *s = q; s < close; s++) {
-							int h1, h2;
-							if (*s == '|' && close - s >= 3 &&
-							    (h1 = hexval(s[1])) >= 0 && (h2 = hexval(s[2])) >= 0) {
-								*o++ = (char)(h1 * 16 + h2);
-								s += 2;
-							} else {
-								*o++ = *s;
-							}
-						}
-						*o = 0;
-						return v;
-					}
-				}
-			}
-		}
-		line = eol ? eol + 1 : NULL;
-	}
-	return NULL;
-}
 
 /* Read group/name (no indices) as a string into *dst; absent or unusable: leave NULL. */
 static struct ck_error *meta_string(const struct cpt_file *f, const char *group, const char *name,
@@ -125,8 +72,8 @@ struct ck_error *cpt_meta_load(const struct cpt_file *f, struct machine *m)
 	if (mm->vmx_text) {
 		free(mm->vm_name);
 		free(mm->guest_os);
-		mm->vm_name = cpt_vmx_value(mm->vmx_text, "displayName");
-		mm->guest_os = cpt_vmx_value(mm->vmx_text, "guestOS");
+		mm->vm_name = vmx_value(mm->vmx_text, "displayName");
+		mm->guest_os = vmx_value(mm->vmx_text, "guestOS");
 	}
 	return NULL;
 }

@@ -14,6 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bundle.h"
+#include "bundle_convert.h"
+#include "bundle_machine.h"
 #include "cli.h"
 #include "cpt_info.h"
 #include "elfcore.h"
@@ -26,7 +29,9 @@
 
 static const char usage_text[] =
 "usage: vmss2core [OPTIONS] FILE.vmss|FILE.vmsn|debug.guest|VMCORE [FILE.vmem]\n"
+"       vmss2core [OPTIONS] [--vm NAME] BUNDLE\n"
 "       vmss2core --info [--tags] FILE [FILE.vmem]\n"
+"       vmss2core --info [--vm NAME] BUNDLE\n"
 "\n"
 "Convert a VMware checkpoint (suspend state .vmss, snapshot .vmsn, with RAM\n"
 "embedded or in the sibling .vmem; or a debug.guest + debug.vmem guest dump)\n"
@@ -35,6 +40,11 @@ static const char usage_text[] =
 "accepted as input too (ELF vmcores of QEMU's dump-guest-memory, kdump and\n"
 "vmss2core), also zstd, lz4, xz, gzip or bzip2 compressed (decompressed into\n"
 "an unnamed temporary file in $TMPDIR).\n"
+"\n"
+"BUNDLE: a vm-support bundle as it came (.tgz, .tar, .tar.xz, .zip, a vCenter\n"
+"bundle holding host bundles, or an extracted directory): the VM's checkpoint\n"
+"is converted with no manual step (FRAG pieces joined, .vmss.gz inflated),\n"
+"staged only in unnamed files beside the output.\n"
 "\n"
 "Output format:\n"
 "  -N                 Linux ELF vmcore, opened unaided by crash, drgn and gdb\n"
@@ -55,6 +65,9 @@ static const char usage_text[] =
 "                     are missing), the guest kernel; for a checkpoint also\n"
 "                     its groups (and with a missing .vmem, what it has)\n"
 "  --tags             with --info: list every tag of the checkpoint\n"
+"  --vm NAME          with a BUNDLE: the VM whose displayName is NAME (default:\n"
+"                     the one VM with a checkpoint); --info lists the bundle\n"
+"                     (hosts, VMs, files) and, with --vm, describes its checkpoint\n"
 "\n"
 "  -h, --help         this help\n"
 "  -V, --version      print the version\n"
@@ -68,12 +81,13 @@ static const char usage_text[] =
 "or interrupted run (SIGINT, SIGTERM, SIGHUP, SIGPIPE) leaves nothing behind.\n";
 
 enum out_format { OUT_DEFAULT, OUT_LINUX, OUT_WINDOWS };
+enum { OPT_VM = 256 };	/* long-only options */
 
 struct options {
 	enum out_format format;
 	const char *out_path;
 	int force, quiet, info, tags;
-	const char *input, *companion;
+	const char *input, *companion, *vm;
 };
 
 struct progress {
@@ -121,7 +135,7 @@ static int vmware_spellings(int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0)
 			break;
-		if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+		if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 || strcmp(a, "--vm") == 0) {
 			i++;	/* the next argument is a file name, whatever it looks like */
 			continue;
 		}
@@ -146,6 +160,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "force", no_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "vm", required_argument, NULL, OPT_VM },
 		{ NULL, 0, NULL, 0 },
 	};
 	memset(o, 0, sizeof(*o));
@@ -163,6 +178,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'q': o->quiet = 1; break;
 		case 'I': o->info = 1; break;
 		case 'T': o->tags = 1; break;
+		case OPT_VM: o->vm = optarg; break;
 		case 'h': fputs(usage_text, stdout); return -1;
 		case 'V': cli_print_version(stdout, "vmss2core"); return -1;
 		default: return cli_option_error("vmss2core", c, argv, optind, optopt);
@@ -194,6 +210,89 @@ static int fail(struct ck_error *err)
 	return status;
 }
 
+static void print_warnings(const struct strlist *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		fprintf(stderr, "vmss2core: warning: %s\n", w->s[i]);
+}
+
+/* --info BUNDLE: the inventory; with --vm, that VM's checkpoint as --info FILE shows one. */
+static struct ck_error *bundle_info(const struct options *o, struct bundle *b)
+{
+	const struct bundle_inventory *inv = bundle_inventory(b);
+	bundle_print(stdout, inv);
+	if (!o->vm)
+		return NULL;
+	size_t vm;
+	struct machine m;
+	struct linux_kernel k = { 0 };
+	struct bundle_machine bm;
+	machine_init(&m);
+	struct ck_error *err = bundle_pick_vm(inv, o->vm, &vm);
+	if (!err)
+		err = bundle_machine_open(b, vm, &m, &bm);
+	if (!err)
+		err = linux_kernel_detect(&m, &k);
+	if (!err) {
+		fputc('\n', stdout);
+		machine_info_print(stdout, &m, &vmss_format, &k);
+		err = cpt_info_print_as(stdout, bm.cpt_view.path, bm.cpt_view.name, o->tags);
+		err = ck_error_replace(err, bm.cpt_view.path, bm.cpt_view.name);
+	}
+	machine_deinit(&m);
+	return err;
+}
+
+/* vmss2core [--vm NAME] BUNDLE: convert the VM's checkpoint; --info: list the bundle. */
+static int run_bundle(const struct options *o, const struct input *in)
+{
+	char dir[4096];
+	struct bundle_options bo = o->info ? (struct bundle_options){ 0 }
+					   : bundle_convert_options(o->out_path, o->vm, dir, sizeof(dir));
+	struct bundle *b = NULL;
+	struct machine m;
+	struct linux_kernel k = { 0 };
+	struct linux_kernel_scan *scan = NULL;
+	struct bundle_convert_result res = { 0 };
+	int status = 0;
+	machine_init(&m);
+	struct ck_error *err = o->info ? NULL : bundle_convert_check(in->path, o->out_path);
+	if (!err)
+		err = bundle_open(in->path, &bo, &b);
+	if (!err) {
+		print_warnings(&bundle_inventory(b)->warnings);
+		if (o->info) {
+			err = bundle_info(o, b);
+			goto out;
+		}
+	}
+	struct progress prog = { .enabled = !o->quiet && isatty(STDERR_FILENO), .last_pct = -1 };
+	clock_gettime(CLOCK_MONOTONIC, &prog.start);
+	struct elfcore_options eo = {
+		.out_path = o->out_path, .force = o->force,
+		.progress = show_progress, .progress_arg = &prog, .detected = &k,
+	};
+	if (!err && !(err = linux_kernel_scan_create(&m, &scan))) {
+		eo.scan = scan;
+		err = bundle_convert(b, o->vm, &m, &eo, &res);
+	}
+	if (!err && !k.found)
+		fprintf(stderr, "vmss2core: warning: no Linux kernel found in guest memory; "
+			"wrote a physical-only ELF core (crash and drgn need a kernel)\n");
+	if (!err && !o->quiet)
+		fprintf(stderr, "vmss2core: wrote %s (VM %s of %s: %s guest, %zu vCPU%s, %" PRIu64 " MiB RAM%s)\n",
+			o->out_path, bundle_inventory(b)->vms[res.vm].name, in->name, k.found ? k.osrelease : "unknown",
+			m.ncpus, m.ncpus == 1 ? "" : "s", machine_ram_bytes(&m) >> 20,
+			res.in_place ? ", written in place of the staged .vmem" : "");
+out:
+	if (err)
+		status = fail(err);
+	linux_kernel_scan_destroy(scan);
+	machine_deinit(&m);
+	bundle_close(b);
+	return status;
+}
+
 static int run(const struct options *o)
 {
 	struct machine m;
@@ -219,8 +318,18 @@ static int run(const struct options *o)
 		}
 	}
 	/* Classified (and, compressed, decompressed) once: the readers below open in.path. */
-	if ((err = input_open(o->input, &in)) ||
-	    ((in.cls.kind == INPUT_TAR || !in.cls.format) &&
+	if (!(err = input_open(o->input, &in)) && INPUT_IS_BUNDLE(in.cls.kind)) {
+		if (o->companion)
+			status = cli_usage_error("vmss2core", "%s is a bundle: it takes no FILE.vmem", o->input);
+		else
+			status = run_bundle(o, &in);
+		goto out;
+	}
+	if (!err && o->vm) {
+		status = cli_usage_error("vmss2core", "--vm goes with a BUNDLE (%s is not one)", o->input);
+		goto out;
+	}
+	if (err || (!in.cls.format &&
 	     (err = input_unsupported(&in, "a VMware checkpoint (.vmss/.vmsn), debug.guest, ELF core or"
 				      " kdump-compressed file")))) {
 		status = fail(err);

@@ -13,8 +13,11 @@
 struct ck_error *log_report_add(struct report *r, struct log_file *const *files, size_t n);
 
 /*
- * Findings from r->events (marks the events they rest on as `problem`):
- *   crash   vmx-crash, monitor-panic, unrecoverable-error, userworld-dump,
+ * Findings from the log files' events of r->events (marks the events they
+ * rest on as `problem`; the kernel's own ring is the kernel analyzers'):
+ *   crash   vmx-crash, monitor-panic, unrecoverable-error, userworld-dump
+ *           (but not a vmx dump that vm-support took: one followed within
+ *           LOG_VMSUPPORT_DUMP_S by a suspend in a vmware.log of the report),
  *           vmx-exit with a code other than 0, a core-dump with no other crash
  *   panic   psod, oops, bug, panic (guest kernels, a Windows guest's bugcheck)
  *   lockup  soft-lockup, hard-lockup, rcu-stall, a panic on a lockup
@@ -22,7 +25,8 @@ struct ck_error *log_report_add(struct report *r, struct log_file *const *files,
  *   tools   tools-heartbeat, guestrpc-timeout on any channel but toolbox-dnd
  * Not problems: vmx-exit 0 (normal exit or migration source), cpu-reset
  * (soft: the guest rebooted), power-on, suspend, warning, toolbox-dnd
- * timeouts (drag and drop; harmless alone).  One finding per kind.
+ * timeouts (drag and drop; harmless alone).  One finding per kind: none
+ * of a kind the report has already (a bundle's kernel analysis).
  * Each finding's signature (signature.h) is the set of its events' facts
  * (log_event_facts), so two logs of the same problem at other times, with
  * other pids, addresses or counts, or seen more or less often, hash alike.
@@ -41,5 +45,7 @@ struct ck_error *log_verdict(struct report *r);
 char *log_event_facts(const struct rpt_event *e);
 
 #define LOG_STUN_HUNG_S 1.0
+/* vm-support -Z suspends the hung VM after dumping its vmx, and waits up to 180 s for it (§7.1) */
+#define LOG_VMSUPPORT_DUMP_S 180.0
 
 #endif

@@ -1,7 +1,10 @@
 /* log_verdict.c - findings from log events (rules in log_report.h). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 #include "log_report.h"
 #include "signature.h"
@@ -16,11 +19,56 @@ static int mentions(const struct rpt_event *e, const char *word)
 	return e->summary && strstr(e->summary, word) != NULL;
 }
 
+/* "2026-11-30T06:57:58.697Z" -> milliseconds since the epoch; 0 when absent or not that shape. */
+static int utc_ms(const char *s, int64_t *ms)
+{
+	struct tm tm = { 0 };
+	int frac = 0, n = 0;
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+			 &tm.tm_sec, &n) != 6)
+		return 0;
+	if (s[n] == '.')
+		for (int k = 0, scale = 100; k < 3 && s[n + 1 + k] >= '0' && s[n + 1 + k] <= '9'; k++, scale /= 10)
+			frac += (s[n + 1 + k] - '0') * scale;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*ms = (int64_t)timegm(&tm) * 1000 + frac;
+	return 1;
+}
+
+/*
+ * A vmx userworld dump that vm-support asked for (esxi-zdump-and-logs.md
+ * §1.2, vmware-checkpoint.md §7.1: -X/-Z dump the hung VM's vmx with
+ * vmdumper, then -Z suspends it and waits up to 180 s for the suspend to
+ * start): the dump of a vmx (its name, else a vmx-zdump core file) followed
+ * within LOG_VMSUPPORT_DUMP_S by a VM's suspend in a vmware.log of the same
+ * report.  A collected artefact, not a crash; the event stays in the timeline.
+ */
+static int requested_vmx_dump(const struct report *r, const struct rpt_event *e)
+{
+	const char *core = e->core_file ? strrchr(e->core_file, '/') : NULL;
+	core = core ? core + 1 : e->core_file;
+	int64_t at, t;
+	if (!(e->comm ? strcmp(e->comm, "vmx") == 0 : core && strncmp(core, "vmx-zdump", 9) == 0) ||
+	    !utc_ms(e->time_utc, &at))
+		return 0;
+	for (size_t i = 0; i < r->nevents; i++) {
+		const struct rpt_event *o = &r->events[i];
+		const struct rpt_log *l = report_event_log(r, o);
+		if (is(o, "suspend") && l && l->format && !strcmp(l->format, "vmware.log") && utc_ms(o->time_utc, &t) &&
+		    t >= at && t - at <= (int64_t)(LOG_VMSUPPORT_DUMP_S * 1000))
+			return 1;
+	}
+	return 0;
+}
+
 /* Does event e count for finding kind fk? */
 static int counts_for(const struct report *r, const struct rpt_event *e, const char *fk)
 {
 	if (!strcmp(fk, "crash")) {
-		if (is(e, "vmx-crash") || is(e, "monitor-panic") || is(e, "unrecoverable-error") || is(e, "userworld-dump"))
+		if (is(e, "userworld-dump"))
+			return !requested_vmx_dump(r, e);
+		if (is(e, "vmx-crash") || is(e, "monitor-panic") || is(e, "unrecoverable-error"))
 			return 1;
 		if (is(e, "vmx-exit"))
 			return e->exit_code > 0;
@@ -67,6 +115,14 @@ static void free_facts(char **v, size_t n)
 	free(v);
 }
 
+static int has_finding(const struct report *r, const char *kind)
+{
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (!strcmp(r->findings[i].kind, kind))
+			return 1;
+	return 0;
+}
+
 struct ck_error *log_verdict(struct report *r)
 {
 	static const char *const order[] = { "crash", "panic", "lockup", "hung", "tools" };
@@ -86,7 +142,7 @@ struct ck_error *log_verdict(struct report *r)
 		}
 		for (size_t i = 0; i < r->nevents; i++) {
 			struct rpt_event *e = &r->events[i];
-			if (!counts_for(r, e, fk))
+			if (!report_event_log(r, e) || !counts_for(r, e, fk))
 				continue;
 			e->problem = true;
 			if (!(facts[count++] = log_event_facts(e))) {
@@ -109,7 +165,9 @@ struct ck_error *log_verdict(struct report *r)
 		if (count > 1)
 			fprintf(m, " (%zu events)", count);
 		struct rpt_finding *fd = NULL;
-		if (fclose(m) != 0 || (count && !(fd = report_add_finding(r, report_finding_kind(fk, strlen(fk)), "%s", sum)))) {
+		/* a kind the guest kernel's own analysis already reported (a bundle) is not said twice */
+		bool said = has_finding(r, fk);
+		if (fclose(m) != 0 || (count && !said && !(fd = report_add_finding(r, report_finding_kind(fk, strlen(fk)), "%s", sum)))) {
 			free_facts(facts, count);
 			free(sum);
 			return &ck_enomem;
@@ -117,7 +175,7 @@ struct ck_error *log_verdict(struct report *r)
 		free(sum);
 		struct ck_error *err = fd ? sig_from_set(&fd->signature, fd->kind, facts, count) : NULL;
 		if (!fd)
-			free(facts);
+			free_facts(facts, count);	/* no finding (none, or said already): nothing to hash */
 		if (err)
 			return err;
 	}

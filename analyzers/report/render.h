@@ -20,6 +20,8 @@ struct render_options {
 struct ck_error *render_text(FILE *out, const struct report *r, const struct render_options *opt);
 /* JSON schema: docs/coresummary.md ("schema_version": REPORT_SCHEMA_VERSION). */
 struct ck_error *render_json(FILE *out, const struct report *r, const struct render_options *opt);
+/* Parts of the text report in their own files: a bundle's inventory block (render_bundle_text.c). */
+void render_bundle_text(FILE *out, const struct report *r);
 /* Graphviz wait-for graph: threads (boxes), locks (ellipses), cycles in red. */
 struct ck_error *render_dot(FILE *out, const struct report *r);
 

@@ -306,9 +306,109 @@ static void logs_json(FILE *out, const struct report *r, bool *first)
 		jkey(out, "build", &f); jstr(out, l->build);
 		jkey(out, "kernel", &f); jstr(out, l->kernel);
 		jkey(out, "host", &f); jstr(out, l->host);
+		jkey(out, "vm", &f); jstr(out, l->vm);
 		fputc('}', out);
 	}
 	fputc(']', out);
+}
+
+static void bundle_files_json(FILE *out, const char *key, const struct rpt_bundle_file *files, size_t n,
+			      const char *const *kinds, bool *first)
+{
+	jkey(out, key, first);
+	fputc('[', out);
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct rpt_bundle_file *bf = &files[i];
+		bool want = false;
+		for (size_t k = 0; kinds[k]; k++)
+			want |= strcmp(bf->kind, kinds[k]) == 0;
+		if (!want)
+			continue;
+		bool f = true;
+		fputs(any ? ",{" : "{", out);
+		any = true;
+		jkey(out, "path", &f); jstr(out, bf->path);
+		jkey(out, "kind", &f); jstr(out, bf->kind);
+		jkey(out, "size", &f); fprintf(out, "%llu", (unsigned long long)bf->size);
+		jkey(out, "pieces", &f); fprintf(out, "%zu", bf->pieces);
+		jkey(out, "gzip", &f); fputs(bf->gzip ? "true" : "false", out);
+		jkey(out, "problem", &f); jstr(out, bf->problem);
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
+/* Target "bundle": its inventory and what was analysed (docs/coresummary.md); null otherwise. */
+static void bundle_json(FILE *out, const struct report *r, bool *first)
+{
+	static const char *const logs[] = { "vm-log", "host-log", NULL }, *const cpts[] = { "suspend", "snapshot", "vmem", NULL };
+	static const char *const cores[] = { "core", NULL }, *const zdumps[] = { "zdump", NULL };
+	const struct rpt_bundle *b = &r->bundle;
+	jkey(out, "bundle", first);
+	if (!b->present) {
+		fputs("null", out);
+		return;
+	}
+	bool f = true;
+	fputc('{', out);
+	jkey(out, "path", &f); jstr(out, b->path);
+	jkey(out, "hosts", &f);
+	fputc('[', out);
+	for (size_t i = 0; i < b->nhosts; i++) {
+		const struct rpt_bundle_host *h = &b->hosts[i];
+		bool g = true;
+		fputs(i ? ",{" : "{", out);
+		jkey(out, "name", &g); jstr(out, h->name);
+		jkey(out, "root", &g); jstr(out, h->root);
+		jkey(out, "product", &g); jstr(out, h->product);
+		jkey(out, "version", &g); jstr(out, h->version);
+		jkey(out, "build", &g); jstr(out, h->build);
+		jkey(out, "release", &g); jstr(out, h->release);
+		fputc('}', out);
+	}
+	fputc(']', out);
+	jkey(out, "vms", &f);
+	fputc('[', out);
+	for (size_t i = 0; i < b->nvms; i++) {
+		const struct rpt_bundle_vm *v = &b->vms[i];
+		bool g = true;
+		fputs(i ? ",{" : "{", out);
+		jkey(out, "name", &g); jstr(out, v->name);
+		jkey(out, "guest_os", &g); jstr(out, v->guest_os);
+		jkey(out, "dir", &g); jstr(out, v->dir);
+		jkey(out, "vmx", &g); jstr(out, v->vmx);
+		jkey(out, "host", &g); jstr(out, v->host >= 0 && (size_t)v->host < b->nhosts ? b->hosts[v->host].name : NULL);
+		jkey(out, "analysed", &g); fputs(v->analysed ? "true" : "false", out);
+		bundle_files_json(out, "logs", v->files, v->nfiles, logs, &g);
+		bundle_files_json(out, "checkpoints", v->files, v->nfiles, cpts, &g);
+		bundle_files_json(out, "cores", v->files, v->nfiles, cores, &g);
+		bundle_files_json(out, "zdumps", v->files, v->nfiles, zdumps, &g);
+		fputc('}', out);
+	}
+	fputc(']', out);
+	bundle_files_json(out, "host_logs", b->files, b->nfiles, logs, &f);
+	bundle_files_json(out, "host_cores", b->files, b->nfiles, cores, &f);
+	bundle_files_json(out, "host_zdumps", b->files, b->nfiles, zdumps, &f);
+	jkey(out, "analysed", &f);
+	if (b->checkpoint) {
+		bool g = true;
+		fputc('{', out);
+		jkey(out, "vm", &g); jstr(out, b->vm);
+		jkey(out, "checkpoint", &g); jstr(out, b->checkpoint);
+		jkey(out, "vmem", &g); jstr(out, b->vmem);
+		fputc('}', out);
+	} else {
+		fputs("null", out);
+	}
+	jkey(out, "not_analysed", &f); jstr(out, b->not_analysed);
+	jkey(out, "warnings", &f);
+	fputc('[', out);
+	for (size_t i = 0; i < b->nwarnings; i++) {
+		if (i) fputc(',', out);
+		jstr(out, b->warnings[i]);
+	}
+	fputs("]}", out);
 }
 
 static void kernel_json(FILE *out, const struct report *r, bool *first)
@@ -384,6 +484,7 @@ struct ck_error *render_json(FILE *out, const struct report *r, const struct ren
 	jkey(out, "generator", &first); jstr(out, opt ? opt->generator : NULL);
 	jkey(out, "input", &first); jstr(out, r->input);
 	jkey(out, "target", &first); jstr(out, r->target_kind);
+	bundle_json(out, r, &first);
 	logs_json(out, r, &first);
 	zdump_json(out, &r->zdump, &first);
 

@@ -151,13 +151,25 @@ static void print_kernel_system(FILE *out, const struct report *r)
 	}
 }
 
+/* Events of the guest kernel's own ring (a bundle's log files have theirs in the timeline). */
+static size_t kernel_events(const struct report *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nevents; i++)
+		n += !report_event_log(r, &r->events[i]);
+	return n;
+}
+
 static void print_kernel_events(FILE *out, const struct report *r)
 {
-	if (!r->nevents)
+	size_t nk = kernel_events(r);
+	if (!nk)
 		return;
-	fprintf(out, "\n== kernel log: %zu warning%s ==\n", r->nevents, r->nevents == 1 ? "" : "s");
+	fprintf(out, "\n== kernel log: %zu warning%s ==\n", nk, nk == 1 ? "" : "s");
 	for (size_t i = 0; i < r->nevents; i++) {
 		const struct rpt_event *e = &r->events[i];
+		if (report_event_log(r, e))
+			continue;
 		fprintf(out, "[%s] %s: %s\n", e->time ? e->time : "?", e->kind, e->summary ? e->summary : "");
 		if (e->nframes) {
 			fprintf(out, "      at");
@@ -231,7 +243,8 @@ static struct ck_error *print_kernel_tasks(FILE *out, const struct report *r, bo
 
 struct ck_error *render_text(FILE *out, const struct report *r, const struct render_options *opt)
 {
-	if (r->target_kind && strcmp(r->target_kind, "log") == 0)
+	if ((r->target_kind && strcmp(r->target_kind, "log") == 0) ||
+	    (r->bundle.present && !r->kernel.present && !r->nthreads))
 		return render_log_text(out, r);
 	const struct rpt_process *p = &r->process;
 	bool all = opt && opt->all_threads, zdump = r->zdump.present;
@@ -244,6 +257,8 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 			r->target_kind ? r->target_kind : "?", r->nthreads, r->kernel.present ? "task" : "thread",
 			r->nthreads == 1 ? "" : "s");
 	}
+	if (r->bundle.present)
+		render_bundle_text(out, r);
 	if (p->present) {
 		fprintf(out, "process:  ");
 		if (p->pid >= 0)
@@ -281,8 +296,9 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 		size_t d = r->kernel.state_counts[2];	/* 'D' in report_task_states */
 		fprintf(out, "no deadlock, no blocked lock chain, no hung task, no lockup, no panic; %zu task%s in D state",
 			d, d == 1 ? "" : "s");
-		if (r->nevents)
-			fprintf(out, "; the kernel logged %zu warning%s (below)", r->nevents, r->nevents == 1 ? "" : "s");
+		if (kernel_events(r))
+			fprintf(out, "; the kernel logged %zu warning%s (below)", kernel_events(r),
+				kernel_events(r) == 1 ? "" : "s");
 		fprintf(out, "\n");
 	} else if (!r->nfindings && r->target_kind && strcmp(r->target_kind, "kernel-image") == 0)
 		fprintf(out, "no verdict: no analysable Linux kernel in this image (see the warning below)\n");
@@ -437,6 +453,11 @@ struct ck_error *render_text(FILE *out, const struct report *r, const struct ren
 		for (size_t i = 0; i < r->nmodules; i++)
 			nosym += strcmp(r->modules[i].symbols, "dwarf") != 0;
 		fprintf(out, "\nmodules: %zu (%zu without DWARF; --modules lists them)\n", r->nmodules, nosym);
+	}
+	if (r->bundle.present) {
+		fprintf(out, "\n== logs ==\n");
+		text_log_sources(out, r);
+		text_log_events(out, r);
 	}
 	for (size_t i = 0; i < r->nwarnings; i++)
 		fprintf(out, "warning: %s\n", r->warnings[i]);

@@ -3,12 +3,29 @@
 #include "render_text.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
-/* One event on one line: "[time] kind: summary (file:line[ @0xOFF])" and its first frames. */
-static void print_log_event(FILE *out, const struct rpt_event *e, const char *indent)
+/* A bundle's report shows its log files' events here; the guest kernel's own
+ * ring is in the kernel part of the report. */
+static bool log_file_event(const struct report *r, const struct rpt_event *e)
+{
+	return !r->bundle.present || report_event_log(r, e);
+}
+
+static size_t log_file_events(const struct report *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nevents; i++)
+		n += log_file_event(r, &r->events[i]);
+	return n;
+}
+
+/* One event on one line: "[time] kind: summary ([VM: ]file:line[ @0xOFF])" and its first frames. */
+static void print_log_event(FILE *out, const struct report *r, const struct rpt_event *e, const char *indent)
 {
 	const char *src = e->source ? text_base_name(e->source) : "?";
+	const struct rpt_log *l = report_event_log(r, e);
 	fprintf(out, "%s[%s] %s: %s", indent, e->time ? e->time : "-", e->kind, e->summary ? e->summary : "");
 	if (e->comm && !(e->summary && strstr(e->summary, e->comm))) {
 		fprintf(out, " [%s", e->comm);
@@ -21,7 +38,7 @@ static void print_log_event(FILE *out, const struct rpt_event *e, const char *in
 			signal_name(e->signal) ? signal_name(e->signal) : "");
 	if (e->core_file && !(e->summary && strstr(e->summary, e->core_file)))
 		fprintf(out, " core %s", e->core_file);
-	fprintf(out, " (%s:%ld", src, e->line_no);
+	fprintf(out, " (%s%s%s:%ld", l && l->vm ? l->vm : "", l && l->vm ? ": " : "", src, e->line_no);
 	if (e->offset >= 0)
 		fprintf(out, " @0x%llx", (unsigned long long)e->offset);
 	fprintf(out, ")\n");
@@ -37,7 +54,8 @@ void text_log_sources(FILE *out, const struct report *r)
 {
 	for (size_t i = 0; i < r->nlogs; i++) {
 		const struct rpt_log *l = &r->logs[i];
-		fprintf(out, "log:      %s: %s", text_base_name(l->source), l->format ? l->format : "?");
+		fprintf(out, "log:      %s%s%s: %s", l->vm ? l->vm : "", l->vm ? ": " : "",
+			r->bundle.present ? l->source : text_base_name(l->source), l->format ? l->format : "?");
 		if (l->product)
 			fprintf(out, ", %s%s%s%s%s", l->product, l->version ? " " : "", l->version ? l->version : "",
 				l->build ? " " : "", l->build ? l->build : "");
@@ -62,30 +80,35 @@ void text_finding_signatures(FILE *out, const struct report *r)
 
 void text_log_events(FILE *out, const struct report *r)
 {
-	size_t np = 0;
+	size_t np = 0, nev = log_file_events(r);
 	for (size_t i = 0; i < r->nevents; i++)
-		np += r->events[i].problem;
+		np += r->events[i].problem && log_file_event(r, &r->events[i]);
 	if (np) {
 		fprintf(out, "\nproblems, newest first:\n");
 		for (size_t i = r->nevents; i > 0; i--)
-			if (r->events[i - 1].problem)
-				print_log_event(out, &r->events[i - 1], "  ");
+			if (r->events[i - 1].problem && log_file_event(r, &r->events[i - 1]))
+				print_log_event(out, r, &r->events[i - 1], "  ");
 	}
-	fprintf(out, "\n== timeline: %zu event%s ==\n", r->nevents, r->nevents == 1 ? "" : "s");
+	fprintf(out, "\n== timeline: %zu event%s ==\n", nev, nev == 1 ? "" : "s");
 	for (size_t i = 0; i < r->nevents; i++)
-		print_log_event(out, &r->events[i], "");
+		if (log_file_event(r, &r->events[i]))
+			print_log_event(out, r, &r->events[i], "");
 }
 
-/* Target "log": the logs, the verdict with its problems newest first, then the timeline. */
+/* Target "log", or a bundle with no checkpoint analysed: the logs, the verdict
+ * with its problems newest first, then the timeline. */
 struct ck_error *render_log_text(FILE *out, const struct report *r)
 {
-	fprintf(out, "coresummary: %s (log, %zu event%s)\n", r->input ? r->input : "?", r->nevents,
-		r->nevents == 1 ? "" : "s");
+	size_t nev = log_file_events(r);
+	fprintf(out, "coresummary: %s (%s, %zu event%s)\n", r->input ? r->input : "?",
+		r->bundle.present ? "bundle" : "log", nev, nev == 1 ? "" : "s");
+	if (r->bundle.present)
+		render_bundle_text(out, r);
 	text_log_sources(out, r);
 	fprintf(out, "\n== verdict ==\n");
 	if (!r->nfindings)
 		fprintf(out, "no problem found: no crash, panic, PSOD, lockup, hang or Tools trouble in %zu event%s\n",
-			r->nevents, r->nevents == 1 ? "" : "s");
+			nev, nev == 1 ? "" : "s");
 	for (size_t i = 0; i < r->nfindings; i++)
 		fprintf(out, "%s: %s\n", r->findings[i].kind, r->findings[i].summary);
 	text_finding_signatures(out, r);

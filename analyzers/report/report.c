@@ -35,6 +35,44 @@ static void signature_free(struct rpt_signature *s)
 	free(s->frames);
 }
 
+static void bundle_files_deinit(struct rpt_bundle_file *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(f[i].path);
+		free(f[i].problem);
+	}
+	free(f);
+}
+
+static void bundle_deinit(struct rpt_bundle *b)
+{
+	for (size_t i = 0; i < b->nhosts; i++) {
+		struct rpt_bundle_host *h = &b->hosts[i];
+		char *s[] = { h->root, h->name, h->product, h->version, h->build, h->release };
+		for (size_t k = 0; k < sizeof(s) / sizeof(s[0]); k++)
+			free(s[k]);
+	}
+	free(b->hosts);
+	for (size_t i = 0; i < b->nvms; i++) {
+		struct rpt_bundle_vm *v = &b->vms[i];
+		free(v->name);
+		free(v->guest_os);
+		free(v->dir);
+		free(v->vmx);
+		bundle_files_deinit(v->files, v->nfiles);
+	}
+	free(b->vms);
+	bundle_files_deinit(b->files, b->nfiles);
+	for (size_t i = 0; i < b->nwarnings; i++)
+		free(b->warnings[i]);
+	free(b->warnings);
+	free(b->path);
+	free(b->vm);
+	free(b->checkpoint);
+	free(b->vmem);
+	free(b->not_analysed);
+}
+
 void report_deinit(struct report *r)
 {
 	free(r->process.executable);
@@ -110,6 +148,7 @@ void report_deinit(struct report *r)
 		free(l->build);
 		free(l->kernel);
 		free(l->host);
+		free(l->vm);
 	}
 	free(r->logs);
 	free(r->zdump.world);
@@ -117,7 +156,16 @@ void report_deinit(struct report *r)
 	for (size_t i = 0; i < r->zdump.ncores; i++)
 		free(r->zdump.cores[i].error);
 	free(r->zdump.cores);
+	bundle_deinit(&r->bundle);
 	memset(r, 0, sizeof(*r));
+}
+
+const struct rpt_log *report_event_log(const struct report *r, const struct rpt_event *e)
+{
+	for (size_t i = 0; e->source && i < r->nlogs; i++)
+		if (r->logs[i].source == e->source)
+			return &r->logs[i];
+	return NULL;
 }
 
 void report_event_deinit(struct rpt_event *e)

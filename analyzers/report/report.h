@@ -232,6 +232,45 @@ struct rpt_log {
 	char *source;
 	const char *format;		/* "vmware.log", "vmkernel.log", "hostd.log", "kernel-log" (static) */
 	char *product, *version, *build, *kernel, *host;
+	char *vm;			/* bundles: the VM whose log it is, NULL for the host's */
+};
+
+/* Bundles (target "bundle"): the inventory, what was analysed (docs/coresummary.md). */
+struct rpt_bundle_file {
+	char *path;			/* in the bundle (FRAG suffix dropped) */
+	const char *kind;		/* bundle_kind_name() (static) */
+	uint64_t size;			/* stored bytes, all pieces */
+	size_t pieces;
+	bool gzip;
+	char *problem;			/* why it is unusable (a FRAG gap), NULL if usable */
+};
+
+struct rpt_bundle_host {
+	char *root, *name, *product, *version, *build, *release;
+};
+
+struct rpt_bundle_vm {
+	char *name, *guest_os, *dir, *vmx;
+	long host;			/* index into hosts, -1 none */
+	bool analysed;			/* its checkpoint is the kernel image of this report */
+	struct rpt_bundle_file *files;	/* its logs, checkpoints (suspend, snapshot, vmem), cores, zdumps */
+	size_t nfiles;
+};
+
+struct rpt_bundle {
+	bool present;
+	char *path;
+	struct rpt_bundle_host *hosts;
+	size_t nhosts;
+	struct rpt_bundle_vm *vms;
+	size_t nvms;
+	struct rpt_bundle_file *files;	/* in no VM's directory: host logs, cores, zdumps */
+	size_t nfiles;
+	char *vm;			/* the VM whose checkpoint was analysed, NULL none */
+	char *checkpoint, *vmem;	/* its files in the bundle, NULL none */
+	char *not_analysed;		/* why no checkpoint was analysed, NULL if one was */
+	char **warnings;		/* the reader's (hostile members) and the target's */
+	size_t nwarnings;
 };
 
 /* A zlib/gzip stream found in a zdump. */
@@ -311,7 +350,7 @@ struct rpt_kernel {
 
 struct report {
 	const char *input;		/* borrowed */
-	const char *target_kind;	/* "process-core", "kernel-image", "log", "zdump" */
+	const char *target_kind;	/* "process-core", "kernel-image", "log", "zdump", "bundle" */
 	struct rpt_process process;
 	struct rpt_module *modules;
 	size_t nmodules;
@@ -335,6 +374,7 @@ struct report {
 	struct rpt_log *logs;
 	size_t nlogs;
 	struct rpt_zdump zdump;
+	struct rpt_bundle bundle;
 };
 
 /* The ps letters in the order of rpt_kernel.state_counts. */
@@ -351,6 +391,9 @@ struct ck_error *report_finding_add_thread(struct rpt_finding *f, size_t ti);
 struct ck_error *report_warn(struct report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 struct rpt_wait *report_add_wait(struct report *r);
+
+/* The log file event e came from (its source is that log's), NULL for the kernel's own ring. */
+const struct rpt_log *report_event_log(const struct report *r, const struct rpt_event *e);
 
 /* Free an event's strings (not the event). */
 void report_event_deinit(struct rpt_event *e);

@@ -32,6 +32,8 @@ enum target_kind {
 	TARGET_LOG = 1u << 2,		/* a text log (target_log.c; analyzers/logs/) */
 	TARGET_ZDUMP = 1u << 3,		/* an ESXi zdump (target_zdump.h); with an ELF core also
 					 * TARGET_PROCESS_CORE, the core's threads and memory */
+	TARGET_BUNDLE = 1u << 4,	/* a vm-support bundle (target_bundle.c): always with TARGET_LOG, and
+					 * TARGET_KERNEL_IMAGE when a VM's checkpoint was opened */
 };
 
 /* How a frame was recovered (rust-minidump/Breakpad vocabulary). */
@@ -129,12 +131,24 @@ struct target_ops {
 	/* May be NULL: why the last unwind of thread i stopped early (its
 	 * *incomplete), borrowed; NULL when it did not or the reason is unknown. */
 	const char *(*unwind_stop)(struct target *t, size_t i);
+	/* May be NULL: the machine image a composite target (a bundle) delegates
+	 * memory, threads and symbols to; NULL when it has none. */
+	struct target *(*image)(struct target *t);
+	/* May be NULL (then the log is t->path itself): the text logs to read,
+	 * as paths to open and names for events' sources; borrowed. */
+	struct ck_error *(*logs)(struct target *t, const char *const **paths, const char *const **names, size_t *n);
 };
 
 struct target {
 	const struct target_ops *ops;
 	const char *path;		/* input file, for messages */
 };
+
+/* The machine image behind t: t itself unless t is composite (NULL: it has none). */
+static inline struct target *target_image(struct target *t)
+{
+	return t && t->ops->image ? t->ops->image(t) : t;
+}
 
 static inline void target_destroy(struct target *t)
 {
@@ -152,6 +166,8 @@ struct target_core_options {
 	/* The input as the user named it, for messages (the path opened may be a
 	 * decompressed copy, input.h); NULL: the path itself. */
 	const char *name;
+	const char *companion_name;	/* the companion's name for messages; NULL: companion itself */
+	const char *vm;			/* bundles: --vm NAME, the VM whose checkpoint is analysed */
 };
 
 /* Open an ELF core of a Linux x86-64 process.  Bad input is CK_ERR_INPUT
@@ -167,6 +183,15 @@ struct ck_error *target_machine_open(const char *path, const struct target_core_
 
 /* Open a text log as a TARGET_LOG target: no memory, no threads (target_log.c). */
 struct ck_error *target_log_open(const char *path, struct target **ret);
+
+/*
+ * Open a vm-support bundle (an archive or a directory, bundle.h) as a
+ * TARGET_BUNDLE | TARGET_LOG target (target_bundle.c): its logs, and the
+ * checkpoint of opt->vm or of the one VM that has one as the machine image
+ * (| TARGET_KERNEL_IMAGE).  Several VMs with checkpoints and no opt->vm, or
+ * an opt->vm that names no VM or several: CK_ERR_USAGE naming them.
+ */
+struct ck_error *target_bundle_open(const char *path, const struct target_core_options *opt, struct target **ret);
 
 /* Open path as the target kind it is (target_open.c). */
 struct ck_error *target_open(const char *path, const struct target_core_options *opt,

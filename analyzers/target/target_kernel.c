@@ -382,38 +382,49 @@ fail:
 	return err;
 }
 
+/* t's kernel target, through a composite target (a bundle) to its image; NULL if none. */
+static struct kernel_target *kt_of(struct target *t)
+{
+	t = target_image(t);
+	return t && t->ops == &kernel_ops ? KT(t) : NULL;
+}
+
 const struct linux_kernel *target_kernel_info(struct target *t, const struct machine **m)
 {
-	if (t->ops != &kernel_ops)
+	struct kernel_target *kt = kt_of(t);
+	if (!kt)
 		return NULL;
 	if (m)
-		*m = &KT(t)->m;
-	return &KT(t)->k;
+		*m = &kt->m;
+	return &kt->k;
 }
 
 const struct ktask_list *target_kernel_tasks(struct target *t)
 {
-	return t->ops == &kernel_ops ? &KT(t)->tl : NULL;
+	struct kernel_target *kt = kt_of(t);
+	return kt ? &kt->tl : NULL;
 }
 
 const struct ck_memory *target_kernel_memory(struct target *t)
 {
-	return t->ops == &kernel_ops ? &KT(t)->mem : NULL;
+	struct kernel_target *kt = kt_of(t);
+	return kt ? &kt->mem : NULL;
 }
 
 struct kallsyms *target_kernel_kallsyms(struct target *t)
 {
-	return t->ops == &kernel_ops ? KT(t)->ks : NULL;
+	struct kernel_target *kt = kt_of(t);
+	return kt ? kt->ks : NULL;
 }
 
 struct ktypes *target_kernel_types(struct target *t)
 {
-	return t->ops == &kernel_ops ? KT(t)->types : NULL;
+	struct kernel_target *kt = kt_of(t);
+	return kt ? kt->types : NULL;
 }
 
 const char *target_kernel_vmlinux(struct target *t)
 {
-	return t->ops == &kernel_ops && KT(t)->dbg.vmlinux ? (KT(t)->dbg.vmlinux_ud.path ? KT(t)->dbg.vmlinux_ud.path
-											 : "debuginfod")
-							   : NULL;
+	struct kernel_target *kt = kt_of(t);
+	return kt && kt->dbg.vmlinux ? (kt->dbg.vmlinux_ud.path ? kt->dbg.vmlinux_ud.path : "debuginfod") : NULL;
 }

@@ -44,6 +44,14 @@ static struct sym_resolver *log_symbols(struct target *t)
 	return NULL;
 }
 
+/* The one file: itself. */
+static struct ck_error *log_logs(struct target *t, const char *const **paths, const char *const **names, size_t *n)
+{
+	*paths = *names = &t->path;
+	*n = 1;
+	return NULL;
+}
+
 static void log_destroy(struct target *t)
 {
 	free(t);
@@ -60,6 +68,7 @@ static const struct target_ops log_ops = {
 	.process = NULL,
 	.destroy = log_destroy,
 	.warnings = NULL,
+	.logs = log_logs,
 };
 
 struct ck_error *target_log_open(const char *path, struct target **ret)

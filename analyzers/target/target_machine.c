@@ -135,7 +135,9 @@ struct ck_error *target_machine_open(const char *path, const struct target_core_
 	machine_init(&mt->m);
 	mt->m_open = true;
 	if ((err = machine_open(path, opt ? opt->companion : NULL, &mt->m, NULL)) ||
-	    (err = machine_rename_file(&mt->m, path, mt->path)))
+	    (err = machine_rename_file(&mt->m, path, mt->path)) ||
+	    (opt && opt->companion && opt->companion_name &&
+	     (err = machine_rename_file(&mt->m, opt->companion, opt->companion_name))))
 		goto fail;
 	if (!mt->m.ncpus) {
 		err = ck_error_create(CK_ERR_INPUT, "%s: no vCPU state in the image", mt->path);

@@ -3,8 +3,9 @@
  *
  * What the file is comes from the one classifier (input.h): a process core
  * (or any ELF file that is not a machine image: the process-core reader says
- * what is wrong with it), a machine image or an ESXi zdump; a compressed file
- * is classified by its content.  A file that fails to open gets the error of the reader
+ * what is wrong with it), a machine image, an ESXi zdump or a bundle (an
+ * archive or a directory: target_bundle.c); a compressed file is classified
+ * by its content.  A file that fails to open gets the error of the reader
  * whose format it is; only a file no reader claims gets the generic message.
  */
 #include "target.h"
@@ -21,7 +22,17 @@ struct ck_error *target_open(const char *path, const struct target_core_options 
 		return err;
 	struct target_core_options o = opt ? *opt : (struct target_core_options){ 0 };
 	o.name = in.name;
+	if (o.vm && !INPUT_IS_BUNDLE(in.cls.kind)) {
+		err = ck_error_create(CK_ERR_USAGE, "--vm goes with a BUNDLE (%s is not one)", in.name);
+		input_close(&in);
+		return err;
+	}
 	switch (in.cls.kind) {
+	case INPUT_TAR:
+	case INPUT_ZIP:
+	case INPUT_DIR:
+		err = target_bundle_open(in.path, &o, ret);
+		break;
 	case INPUT_PROCESS_CORE:
 	case INPUT_ELF:
 		err = target_core_open(in.path, &o, ret);

@@ -11,6 +11,7 @@
 #include "format.h"
 #include "machine.h"
 #include "unit.h"
+#include "vmx.h"
 #include "test_cpt_build.h"
 
 static const uint32_t magics[] = { 0xbed2bed2, 0xbed3bed3, 0xbad1bad1, 0xbad2bad2,
@@ -274,12 +275,12 @@ static void test_regs_and_meta(struct unit *u)
 	UNIT_END(u);
 
 	UNIT_BEGIN(u, "vmx_value_parsing");
-	char *v = cpt_vmx_value("a = \"1\"\n  GUESTos=\"x|7Cy\"\nguestOSx = \"no\"\n", "guestOS");
+	char *v = vmx_value("a = \"1\"\n  GUESTos=\"x|7Cy\"\nguestOSx = \"no\"\n", "guestOS");
 	CHECK(u, v && strcmp(v, "x|y") == 0);
 	free(v);
-	v = cpt_vmx_value("displayName = unquoted\n", "displayName");
+	v = vmx_value("displayName = unquoted\n", "displayName");
 	CHECK(u, v == NULL);
-	v = cpt_vmx_value("displayName = \"open\n", "displayName");
+	v = vmx_value("displayName = \"open\n", "displayName");
 	CHECK(u, v == NULL);
 	UNIT_END(u);
 }

@@ -57,6 +57,14 @@ static void test_classify_by_content(void)
 	memcpy(h + 257, "ustar", 6);
 	CHECK(&u, input_classify("core.x.1000.b.42.17.zst", -1, h, sizeof(h)).kind == INPUT_TAR);
 	CHECK(&u, input_classify("guest.vmss", -1, h, sizeof(h)).kind == INPUT_TAR);
+	/* zip: a local file header, or the end record of an empty archive; bundles both */
+	memset(h, 0, sizeof(h));
+	memcpy(h, "PK\3\4", 4);
+	CHECK(&u, input_classify("bundle.tgz", -1, h, sizeof(h)).kind == INPUT_ZIP);
+	memcpy(h, "PK\5\6", 4);
+	CHECK(&u, INPUT_IS_BUNDLE(input_classify("x", -1, h, 22).kind));
+	memcpy(h, "PK\1\2", 4);	/* a central directory header alone is no archive's start */
+	CHECK(&u, input_classify("x.zip", -1, h, sizeof(h)).kind == INPUT_UNKNOWN);
 	/* an ELF core: the ELF reader claims it; without notes to read, a process core.
 	 * ELF's magic at offset 0 outranks tar's at 257. */
 	elf_head(h, ET_CORE);
@@ -164,18 +172,6 @@ static void test_core_notes(const char *dir)
 	UNIT_END(&u);
 }
 
-static int count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	int n = 0;
-	if (!d)
-		return -1;
-	for (struct dirent *e; (e = readdir(d));)
-		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-	closedir(d);
-	return n;
-}
-
 /* path.gz: an ELF core header, 32 MiB of zeros, one non-zero page, 1 MiB of zeros. */
 static int write_gz(const char *path)
 {
@@ -224,7 +220,7 @@ static void test_sparse_copy(const char *dir)
 		uint8_t b[2];
 		CHECK(&u, pread(in.fd, b, 2, 32 << 20) == 2 && b[0] == 0xab && b[1] == 0xab);
 		/* nothing in $TMPDIR has a name, even while the copy is open */
-		CHECK(&u, count_entries(tmp) == 0);
+		CHECK(&u, unit_count_entries(tmp) == 0);
 		/* messages of readers that opened the copy name the user's file */
 		struct ck_error *e = ck_error_at(in.path, 16, "bad thing in %s", in.path);
 		e = input_error(&in, e);
@@ -234,7 +230,7 @@ static void test_sparse_copy(const char *dir)
 	} else {
 		ck_error_destroy(err);
 	}
-	CHECK(&u, count_entries(tmp) == 0);
+	CHECK(&u, unit_count_entries(tmp) == 0);
 	UNIT_END(&u);
 
 	/* corrupt the last member's CRC-32: libarchive does not notice, the trailer check does */
@@ -249,7 +245,7 @@ static void test_sparse_copy(const char *dir)
 	if (!err)
 		input_close(&in);
 	ck_error_destroy(err);
-	CHECK(&u, count_entries(tmp) == 0);
+	CHECK(&u, unit_count_entries(tmp) == 0);
 	UNIT_END(&u);
 
 	UNIT_BEGIN(&u, "unwritable-tmpdir-is-a-system-error");
@@ -268,6 +264,21 @@ static void test_sparse_copy(const char *dir)
 	rmdir(tmp);
 }
 
+static void test_directory(const char *dir)
+{
+	UNIT_BEGIN(&u, "directory-is-a-bundle");
+	struct input in;
+	struct ck_error *err = input_open(dir, &in);
+	CHECK(&u, !err && in.cls.kind == INPUT_DIR && INPUT_IS_BUNDLE(in.cls.kind) && strcmp(in.path, dir) == 0);
+	if (!err) {
+		err = input_unsupported(&in, "a core");
+		CHECK(&u, err && strstr(err->msg, "a directory: bundles are not supported yet here"));
+		input_close(&in);
+	}
+	ck_error_destroy(err);
+	UNIT_END(&u);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_input.XXXXXX";
@@ -279,6 +290,7 @@ int main(void)
 	test_classify_by_content();
 	test_sparse_copy(dir);
 	test_core_notes(dir);
+	test_directory(dir);
 	rmdir(dir);
 	return UNIT_EXIT(&u);
 }

@@ -14,4 +14,19 @@ struct unit { const char *name; int failed; int nfail_total; };
 	(u)->failed = 1; (u)->nfail_total++; } } while (0)
 #define UNIT_END(u) do { if (!(u)->failed) printf("ok %s\n", (u)->name); } while (0)
 #define UNIT_EXIT(u) ((u)->nfail_total ? 1 : 0)
+
+#include <dirent.h>
+#include <string.h>
+/* Entries of dir other than . and .. (-1 if it cannot be read): "nothing left behind" checks. */
+static inline int unit_count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	if (!d)
+		return -1;
+	for (struct dirent *e; (e = readdir(d));)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
 #endif

@@ -536,7 +536,8 @@ static struct ck_error *frame_push(struct src *s, int fd, char *rel)
 		frame_free(&f);
 		return err;
 	}
-	qsort(f.names, f.n, sizeof(*f.names), name_cmp);
+	if (f.n)	/* an empty directory has no names array */
+		qsort(f.names, f.n, sizeof(*f.names), name_cmp);
 	s->frames[s->nframes++] = f;
 	return NULL;
 }

@@ -105,6 +105,12 @@ mkdir -p "$T/deeper" && cp "$T/deep3.tar" "$T/deeper/" && (cd "$T/deeper" && tar
 grep -q "warning: .*deep4.tar: member deep3.tar/vc.tar/vc/$R2.tgz: an archive nested more than 3 deep; not read" "$T/err" &&
 	grep -q "0 hosts" "$T/out" && ok nesting-four-deep-warned || fail nesting-four-deep-warned "$(cat "$T/err")"
 
+# an empty directory is an empty bundle
+mkdir -p "$T/empty"
+rc=0; "$V" --info "$T/empty" >"$T/out" 2>"$T/err" || rc=$?
+[ $rc = 0 ] && [ ! -s "$T/err" ] && grep -q "^bundle $T/empty: directory, 0 hosts, 0 VMs, 0 files, 0 warnings$" "$T/out" &&
+	ok inventory-empty-directory || fail inventory-empty-directory "exit $rc: $(cat "$T/err" "$T/out")"
+
 # choosing the VM
 expect_fail() {  # expect_fail NAME STATUS PATTERN CMD...
 	local n=$1 want=$2 pat=$3 rc=0; shift 3
